@@ -1,0 +1,2 @@
+export * from './parse-message.js';
+export * from './stream-parser.js';
