@@ -1,0 +1,52 @@
+/**
+ * Offer/answer through rtpengine for one B2B call. rtpengine knows the call by
+ * the A-leg Call-ID and each side by its tag: the caller by the A-leg From tag,
+ * a callee by its B-leg To tag (so forked branches are told apart).
+ */
+import type { MediaAnchor } from '../media/media-anchor.js';
+import type { Dialog } from '../sip/dialog/dialog.js';
+import type { SipRequest, SipResponse } from '../sip/message/message.js';
+
+export class CallMedia {
+  constructor(private readonly anchor: MediaAnchor) {}
+
+  /** Caller's offer in the initial INVITE → the offer we send to callees. */
+  async offerFromCaller(aInvite: SipRequest): Promise<string> {
+    const r = await this.anchor.offer({ callId: aInvite.callId, fromTag: aInvite.from.tag ?? '', sdp: aInvite.bodyText });
+    return r.sdp;
+  }
+
+  /** A callee's answer (18x or 2xx) → the answer for the caller. */
+  async answerFromCallee(aInvite: SipRequest, res: SipResponse): Promise<string> {
+    const r = await this.anchor.answer({ callId: aInvite.callId, fromTag: aInvite.from.tag ?? '', toTag: res.to.tag ?? '', sdp: res.bodyText });
+    return r.sdp;
+  }
+
+  /** Late offer: the callee's 2xx carries the offer. */
+  async offerFromCallee(aInvite: SipRequest, res: SipResponse): Promise<string> {
+    const r = await this.anchor.offer({ callId: aInvite.callId, fromTag: res.to.tag ?? '', toTag: aInvite.from.tag ?? '', sdp: res.bodyText });
+    return r.sdp;
+  }
+
+  /** Late offer: the caller's ACK carries the answer. */
+  async answerFromCaller(aInvite: SipRequest, bDialog: Dialog, ack: SipRequest): Promise<string> {
+    const r = await this.anchor.answer({ callId: aInvite.callId, fromTag: bDialog.remoteTag, toTag: aInvite.from.tag ?? '', sdp: ack.bodyText });
+    return r.sdp;
+  }
+
+  /** A mid-call offer from the side of `from` towards `to`. */
+  async reoffer(aInvite: SipRequest, from: Dialog, to: Dialog, sdp: string): Promise<string> {
+    const r = await this.anchor.offer({ callId: aInvite.callId, fromTag: from.remoteTag, toTag: to.remoteTag, sdp });
+    return r.sdp;
+  }
+
+  /** The answer to a mid-call offer that `from` made, coming from `to`. */
+  async reanswer(aInvite: SipRequest, from: Dialog, to: Dialog, sdp: string): Promise<string> {
+    const r = await this.anchor.answer({ callId: aInvite.callId, fromTag: from.remoteTag, toTag: to.remoteTag, sdp });
+    return r.sdp;
+  }
+
+  async release(aInvite: SipRequest): Promise<void> {
+    await this.anchor.delete({ callId: aInvite.callId });
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The UAC side of an INVITE (RFC 3261 §13.2): early dialogs per To tag when the
+ * request forks (§13.2.2.4), the ACK for each 2xx (re-sent for every 2xx
+ * retransmission), CANCEL, and 408/503 synthesised for timeouts and transport
+ * errors (§8.1.3.1).
+ */
+import { Dialog, type RequestOptions } from '../dialog/dialog.js';
+import type { SipRequest, SipResponse } from '../message/message.js';
+import { createResponse } from '../message/response.js';
+import type { ClientTransaction, ClientTransactionUser } from '../transaction/types.js';
+import type { Destination } from '../transport/types.js';
+import type { DialogRegistry } from './incoming-invite.js';
+
+export interface OutgoingInviteHandlers {
+  /** 1xx (100 excluded); `dialog` is the early dialog when the response has a To tag. */
+  onProvisional?(response: SipResponse, dialog: Dialog | undefined): void;
+  /** The first 2xx. Send the ACK with `invite.ack(dialog)` unless `autoAck` is on (default). */
+  onAnswer(response: SipResponse, dialog: Dialog): void;
+  /** A 2xx from another fork after the first; default: ACK and BYE it (§13.2.2.4). */
+  onExtraAnswer?(response: SipResponse, dialog: Dialog): void;
+  /** Final failure, with 408/503 synthesised for timeouts and transport errors. */
+  onFailure(response: SipResponse): void;
+}
+
+export interface AckSender {
+  sendAck(ack: SipRequest, destination: Destination): void;
+  /** Send a BYE on a dialog we do not want (extra fork answers). */
+  byeUnwanted(dialog: Dialog): void;
+}
+
+export class OutgoingInvite implements ClientTransactionUser {
+  tx: ClientTransaction | undefined;
+  readonly earlyDialogs = new Map<string, Dialog>();
+  answered: Dialog | undefined;
+  finalStatus: number | undefined;
+  autoAck = true;
+  private cancelRequested: string | undefined;
+
+  constructor(
+    readonly request: SipRequest,
+    readonly destination: Destination,
+    private readonly handlers: OutgoingInviteHandlers,
+    private readonly registry: DialogRegistry,
+    private readonly sender: AckSender,
+    private readonly localContact: string,
+  ) {}
+
+  /** CANCEL the INVITE (§9.1); the transaction defers it until a provisional arrives. */
+  cancel(reason?: string): void {
+    if (this.finalStatus !== undefined) return;
+    this.cancelRequested = reason ?? '';
+    this.tx?.cancel(reason);
+  }
+
+  get cancelling(): boolean {
+    return this.cancelRequested !== undefined;
+  }
+
+  /** Send (or re-send) the ACK for a 2xx on `dialog` (§13.2.2.4). */
+  ack(dialog: Dialog, options: RequestOptions = {}): void {
+    const ack = dialog.createAck(dialog.lastInviteSeq, options);
+    dialog.lastAck = ack;
+    this.sender.sendAck(ack, dialog.destination());
+  }
+
+  onResponse(response: SipResponse, _tx: ClientTransaction): void {
+    const status = response.status;
+    const toTag = response.to.tag;
+    if (status < 200) {
+      if (status === 100) return;
+      let dialog: Dialog | undefined;
+      if (toTag !== undefined && this.finalStatus === undefined) {
+        dialog = this.earlyDialogs.get(toTag);
+        if (dialog === undefined) {
+          dialog = Dialog.fromUacResponse(this.request, response, this.localContact, 'early');
+          this.earlyDialogs.set(toTag, dialog);
+          this.registry.register(dialog);
+        } else dialog.refreshTargetFromResponse(response);
+      }
+      if (this.finalStatus === undefined) this.handlers.onProvisional?.(response, dialog);
+      return;
+    }
+    if (status < 300) {
+      this.on2xx(response, toTag ?? '');
+      return;
+    }
+    if (this.finalStatus !== undefined) return;
+    this.finalStatus = status;
+    this.dropEarlyDialogs();
+    this.handlers.onFailure(response);
+  }
+
+  onTimeout(): void {
+    this.fail(408, 'Request Timeout');
+  }
+
+  onTransportError(error: Error): void {
+    this.fail(503, `Service Unavailable - ${error.message.slice(0, 60)}`);
+  }
+
+  private fail(status: number, reason: string): void {
+    if (this.finalStatus !== undefined) return;
+    this.finalStatus = status;
+    this.dropEarlyDialogs();
+    this.handlers.onFailure(createResponse(this.request, status, reason));
+  }
+
+  private on2xx(response: SipResponse, toTag: string): void {
+    // A retransmitted 2xx of a dialog we already ACKed: re-send the same ACK.
+    const known = this.answered?.remoteTag === toTag ? this.answered : undefined;
+    if (known !== undefined) {
+      if (known.lastAck !== undefined) this.sender.sendAck(known.lastAck, known.destination());
+      return;
+    }
+    let dialog = this.earlyDialogs.get(toTag);
+    if (dialog !== undefined) {
+      this.earlyDialogs.delete(toTag);
+      dialog.state = 'confirmed';
+      dialog.refreshTargetFromResponse(response);
+      dialog.routeSet = response.recordRoutes.map((r) => r.clone()).reverse();
+    } else {
+      dialog = Dialog.fromUacResponse(this.request, response, this.localContact, 'confirmed');
+      this.registry.register(dialog);
+    }
+    if (this.answered === undefined && (this.finalStatus === undefined || this.finalStatus < 300)) {
+      this.finalStatus = response.status;
+      this.answered = dialog;
+      // Other early dialogs end when the first 2xx arrives, unless they answer too.
+      this.handlers.onAnswer(response, dialog);
+      if (this.autoAck && dialog.lastAck === undefined) this.ack(dialog);
+      return;
+    }
+    // Another fork answered (or a 2xx after a failure/cancel): ACK, then BYE unless the TU wants it.
+    this.ack(dialog);
+    if (this.handlers.onExtraAnswer !== undefined) this.handlers.onExtraAnswer(response, dialog);
+    else this.sender.byeUnwanted(dialog);
+  }
+
+  /** Remaining early dialogs once the INVITE is finished. */
+  private dropEarlyDialogs(): void {
+    for (const d of this.earlyDialogs.values()) {
+      d.state = 'terminated';
+      this.registry.unregister(d);
+    }
+    this.earlyDialogs.clear();
+  }
+
+  onTerminated(): void {
+    this.dropEarlyDialogs();
+  }
+}
