@@ -37,7 +37,9 @@ export interface ClientTransaction {
    * been received; before that it is deferred until one arrives. Returns the
    * CANCEL's own client transaction once sent (or undefined if deferred/too late).
    */
-  cancel(reason?: string): void;
+  cancel(reason?: string): ClientTransaction | undefined;
+  /** The last response passed to the TU (undefined until one arrives). */
+  readonly lastResponse: SipResponse | undefined;
 }
 
 export interface ServerTransaction {
@@ -49,6 +51,8 @@ export interface ServerTransaction {
   respond(response: SipResponse): void;
   /** True once a CANCEL for this INVITE has been received. */
   readonly cancelled: boolean;
+  /** The last response sent (the INVITE server tx starts with its own 100 Trying). */
+  readonly lastResponse: SipResponse | undefined;
 }
 
 export interface TransactionUser {
@@ -76,8 +80,42 @@ export interface TransactionUser {
   onServerTransportError?(error: Error, tx: ServerTransaction): void;
 }
 
+/** Counters since the layer was created; plain numbers so exporters can read them directly. */
 export interface TransactionLayerStats {
+  /** Client transactions created (CANCELs included). Live count: TransactionLayer.sizes(). */
   clientTransactions: number;
+  /** Server transactions created (CANCELs included). */
   serverTransactions: number;
+  /**
+   * Messages the layer sent again: timer A/E/G retransmissions, the last response
+   * re-sent for an absorbed request retransmission, the ACK re-sent for a
+   * retransmitted non-2xx final.
+   */
   retransmissions: number;
+  /** Retransmitted requests and responses consumed by a transaction (not passed to the TU). */
+  absorbedRetransmissions: number;
+  /** Timer B, F or C expiries reported to the TU (§8.1.3.1: act as 408). */
+  timeouts: number;
+  /** Timer H expiries: no ACK for a non-2xx final. */
+  serverTimeouts: number;
+  /** Sends that failed with the transaction still waiting on them (reported to the TU). */
+  transportErrors: number;
+  requestsReceived: number;
+  responsesReceived: number;
+  /** Invalid requests answered statelessly with the validation status (400/416/483/505). */
+  rejectedRequests: number;
+  /** Invalid requests that could not be answered (unusable Via, or ACK): dropped. */
+  droppedRequests: number;
+  /** Invalid responses, or responses with more than one Via (§8.1.3.3): dropped. */
+  droppedResponses: number;
+  /** Responses that matched no client transaction (handed to onStrayResponse). */
+  strayResponses: number;
+  /** CANCELs that matched an INVITE server transaction (answered 200). */
+  cancelsMatched: number;
+  /** CANCELs that matched nothing (answered 481). */
+  cancelsUnmatched: number;
+  /** Messages the transport could not parse at all. */
+  parseFailures: number;
+  /** Exceptions thrown by TU callbacks (caught and logged). */
+  tuErrors: number;
 }
