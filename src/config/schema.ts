@@ -94,6 +94,8 @@ const mediaSchema = z
     /** ng control protocol request timeout and retries (per engine, then fail over to the next). */
     ngTimeoutMs: intRange(50, 60000).default(1000),
     ngRetries: intRange(0, 10).default(2),
+    /** false: signalling only, SDP passed through unchanged (no rtpengine commands). */
+    anchor: bool().default(true),
   })
   .superRefine((m, ctx) => {
     if (m.rtpengine && m.rtpengines) ctx.addIssue({ code: 'custom', path: [], message: 'set either rtpengine or rtpengines, not both' });
@@ -117,8 +119,8 @@ const rootShape = {
   log: z.strictObject({ level: oneOf(LOG_LEVELS).default('info') }).prefault({}),
   overload: z
     .strictObject({
-      maxCallsInSetup: intRange(1, 1000000).default(200),
-      maxCps: intRange(1, 100000).default(50),
+      maxCallsInSetup: intRange(1, 1000000).default(2000),
+      maxCps: intRange(1, 100000).default(2500),
       retryAfterS: intRange(0, 3600).default(5),
     })
     .prefault({}),
@@ -127,7 +129,7 @@ const rootShape = {
       /** Digest realm; defaults to `domain`. */
       realm: nonEmpty('a realm').optional(),
       nonceTtlS: intRange(10, 86400).default(300),
-      algorithms: list(oneOf(['SHA-256', 'MD5'])).min(1, { error: 'needs at least one algorithm' }).default(['SHA-256', 'MD5']),
+      algorithms: list(oneOf(['SHA-256', 'MD5'])).min(1, { error: 'needs at least one algorithm' }).default(['MD5', 'SHA-256']),
       lockout: z
         .strictObject({
           /** Failed digest attempts (per source address and username) within windowS before lockout; 0 = off. */

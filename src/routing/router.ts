@@ -1,0 +1,194 @@
+/**
+ * Routing of new calls (spec GEN-06, GEN-09, CID-01, CLI-05): who is calling
+ * (a trunk recognised by its address, or a device that authenticates), what
+ * they dialled (globalised per trunk), where it goes (dial plan over the
+ * calling search space) and with which identity each B-leg is presented.
+ */
+import type { CallTarget } from '../b2bua/call.js';
+import type { Directory } from '../directory/directory.js';
+import { extractCallingNumber } from '../directory/caller-id-source.js';
+import { globalise, localise } from '../directory/numbers.js';
+import type { Device, EnterpriseLine, Trunk } from '../directory/types.js';
+import type { Registrar } from '../registrar/registrar.js';
+import type { SipRequest } from '../sip/message/message.js';
+import { SipUri, TelUri, uriUserDigits } from '../sip/message/uri.js';
+import type { Destination, Flow } from '../sip/transport/types.js';
+
+export type Caller =
+  | { kind: 'trunk'; trunk: Trunk; callingNumber: string | null; withheld: boolean; displayName: string | undefined }
+  | { kind: 'device'; device: Device; line: EnterpriseLine | undefined; username: string };
+
+export type RouteDecision =
+  | { kind: 'targets'; groups: CallTarget[][]; called: string; label: string }
+  | { kind: 'reject'; status: number; reason: string }
+  /** A feature number: handled by a feature plug-in. */
+  | { kind: 'feature'; id: string; arg: string | undefined; called: string };
+
+export interface RouterSettings {
+  domain: string;
+  /** Ring timeout for calls to lines (forward-no-answer, spec §16). */
+  lineRingTimeoutMs: number;
+}
+
+export class Router {
+  constructor(
+    private readonly directory: Directory,
+    private readonly registrar: Registrar,
+    private readonly settings: RouterSettings,
+  ) {}
+
+  /** A trunk is recognised by the source address of its requests. */
+  trunkFor(flow: Flow): Trunk | undefined {
+    return this.directory.findTrunkBySource(flow.remoteAddress, flow.remotePort);
+  }
+
+  callerFromTrunk(trunk: Trunk, req: SipRequest): Caller {
+    const pai = req.get('p-asserted-identity');
+    let paiUser: string | null = null;
+    if (pai !== undefined) {
+      const m = /<([^>]+)>/.exec(pai);
+      paiUser = userPart(m !== null ? m[1]! : pai.trim());
+    }
+    const from = req.from;
+    const fromUser = from.uri instanceof SipUri || from.uri instanceof TelUri ? (uriUserDigits(from.uri) ?? null) : null;
+    const fromAnonymous = (from.uri instanceof SipUri && from.uri.host === 'anonymous.invalid') || /anonymous/i.test(from.displayName ?? '');
+    const privacy = (req.get('privacy') ?? '').toLowerCase();
+    const src = extractCallingNumber({
+      paiUser,
+      fromUser,
+      fromAnonymous,
+      trusted: trunk.trusted,
+      privacyId: /\b(id|user|header)\b/.test(privacy),
+    });
+    // GEN-09: globalise the calling number before any matching or replacement.
+    const callingNumber = src.number === null ? null : globalise(src.number, trunk.inboundRules, 'calling');
+    return { kind: 'trunk', trunk, callingNumber, withheld: src.withheld, displayName: from.displayName };
+  }
+
+  callerFromDevice(device: Device, username: string): Caller {
+    const lineId = device.lines[0];
+    const line = lineId === undefined ? undefined : this.lineById(lineId);
+    return { kind: 'device', device, line, username };
+  }
+
+  /** The dialled digits of a request (Request-URI user part or tel number). */
+  dialled(req: SipRequest): string | undefined {
+    try {
+      return uriUserDigits(req.uri);
+    } catch {
+      return undefined;
+    }
+  }
+
+  route(caller: Caller, req: SipRequest): RouteDecision {
+    const raw = this.dialled(req);
+    if (raw === undefined || raw === '') return { kind: 'reject', status: 404, reason: 'Not Found - no number in Request-URI' };
+    let called: string;
+    let css: string[];
+    if (caller.kind === 'trunk') {
+      called = globalise(raw, caller.trunk.inboundRules, 'called');
+      css = caller.trunk.inboundCss === null ? [] : [caller.trunk.inboundCss];
+    } else {
+      called = raw;
+      // GEN-06: device CSS plus line CSS.
+      css = [caller.device.css, caller.line?.lineCss].filter((c): c is string => c !== null && c !== undefined);
+    }
+    if (css.length === 0) return { kind: 'reject', status: 404, reason: 'Not Found - no calling search space' };
+    const match = this.directory.resolve(called, css);
+    if (match === undefined) return { kind: 'reject', status: 404, reason: `Not Found - ${called} is not routable` };
+    const target = match.target;
+    if (target.kind === 'feature') return { kind: 'feature', id: target.id, arg: target.arg, called: match.calledNumber };
+    if (target.kind === 'line') {
+      const line = this.lineById(target.id);
+      if (line === undefined) return { kind: 'reject', status: 404, reason: 'Not Found - line missing' };
+      const targets = this.lineTargets(line, caller, req);
+      if (targets.length === 0) return { kind: 'reject', status: 480, reason: 'Temporarily Unavailable - not registered' };
+      return { kind: 'targets', groups: [targets], called: line.number, label: 'line' };
+    }
+    const trunk = this.directory.getTrunk(target.id);
+    if (trunk === undefined) return { kind: 'reject', status: 404, reason: 'Not Found - trunk missing' };
+    return { kind: 'targets', groups: this.trunkTargets(trunk, match.calledNumber, caller), called: match.calledNumber, label: 'trunk' };
+  }
+
+  /** Every registered contact of every device on the line, rung in parallel. */
+  lineTargets(line: EnterpriseLine, caller: Caller, _req: SipRequest): CallTarget[] {
+    const from = this.presentedIdentity(caller, undefined);
+    const out: CallTarget[] = [];
+    for (const device of this.directory.devicesOnLine(line.id)) {
+      if (device.aor === null) continue;
+      const aorUser = aorUserOf(device.aor);
+      if (aorUser === undefined) continue;
+      for (const b of this.registrar.lookup(aorUser)) {
+        const dest: Destination = { protocol: b.flow.protocol, address: b.flow.address, port: b.flow.port };
+        if (b.flow.connectionId !== undefined) dest.connectionId = b.flow.connectionId;
+        out.push({
+          uri: b.contact,
+          destination: dest,
+          from,
+          to: `"${escapeQuoted(line.displayName)}" <sip:${line.number}@${this.settings.domain}>`,
+          ringTimeoutMs: (line.noAnswerRingDurationS ?? 0) * 1000 || this.settings.lineRingTimeoutMs,
+          label: `device:${device.id}`,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** One group per gateway of the trunk, in failover order. */
+  trunkTargets(trunk: Trunk, calledNumber: string, caller: Caller): CallTarget[][] {
+    const number = localise(calledNumber, trunk.outboundRules, 'called');
+    const identity = this.callingNumberFor(caller);
+    const callingOut = identity === undefined ? undefined : localise(identity, trunk.outboundRules, 'calling');
+    const from = callingOut === undefined ? '"Anonymous" <sip:anonymous@anonymous.invalid>' : `<sip:${callingOut}@${this.settings.domain}>`;
+    const headers: Record<string, string> = {};
+    // P-Asserted-Identity only towards trusted trunks (RFC 3325 trust domain).
+    if (trunk.trusted && callingOut !== undefined) headers['p-asserted-identity'] = `<sip:${callingOut}@${this.settings.domain}>`;
+    const gateways = [{ peerHost: trunk.peerHost, port: trunk.port, transport: trunk.transport }, ...trunk.alternates];
+    return gateways.map((gw) => [
+      {
+        uri: `sip:${number}@${gw.peerHost}:${gw.port}${gw.transport === 'udp' ? '' : `;transport=${gw.transport}`}`,
+        destination: { protocol: gw.transport, address: gw.peerHost, port: gw.port },
+        from,
+        to: `<sip:${number}@${gw.peerHost}>`,
+        headers,
+        label: `trunk:${trunk.id}`,
+      },
+    ]);
+  }
+
+  /** The number presented for this caller: a device shows its line's DID (CLI-05) or DN. */
+  callingNumberFor(caller: Caller): string | undefined {
+    if (caller.kind === 'trunk') return caller.withheld ? undefined : (caller.callingNumber ?? undefined);
+    if (caller.line === undefined) return undefined;
+    return caller.line.did ?? caller.line.number;
+  }
+
+  private presentedIdentity(caller: Caller, _trunk: Trunk | undefined): string {
+    if (caller.kind === 'device') {
+      const line = caller.line;
+      if (line === undefined) return `<sip:${caller.username}@${this.settings.domain}>`;
+      return `"${escapeQuoted(line.displayName)}" <sip:${line.number}@${this.settings.domain}>`;
+    }
+    if (caller.withheld || caller.callingNumber === null) return '"Anonymous" <sip:anonymous@anonymous.invalid>';
+    const dn = caller.displayName === undefined ? '' : `"${escapeQuoted(caller.displayName)}" `;
+    return `${dn}<sip:${caller.callingNumber}@${this.settings.domain}>`;
+  }
+
+  private lineById(id: string): EnterpriseLine | undefined {
+    return this.directory.lines.get(id) ?? undefined;
+  }
+}
+
+function userPart(uri: string): string | null {
+  const m = /^(?:sips?|tel):([^@;>]+)/i.exec(uri);
+  return m === null ? null : m[1]!;
+}
+
+function aorUserOf(aor: string): string | undefined {
+  const m = /^sips?:([^@]+)@/i.exec(aor);
+  return m === null ? undefined : m[1];
+}
+
+function escapeQuoted(s: string): string {
+  return s.replace(/(["\\])/g, '\\$1');
+}

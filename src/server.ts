@@ -1,0 +1,383 @@
+/**
+ * Wiring: config → directory, state, rtpengine, SIP stack, registrar, router,
+ * B2BUA calls, HTTP. `startServer(config)` is what `npm start` and the
+ * end-to-end tests run.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { startHttp } from './api/http.js';
+import { Metrics } from './api/metrics.js';
+import { B2BCall } from './b2bua/call.js';
+import { CallMedia } from './b2bua/call-media.js';
+import { OverloadControl } from './b2bua/overload.js';
+import type { Config } from './config/index.js';
+import { Directory } from './directory/directory.js';
+import { applyProvisioningFile } from './directory/provision.js';
+import { MediaAnchor } from './media/media-anchor.js';
+import { type RtpengineHandle, startRtpengine } from './media/rtpengine-process.js';
+import { validateSdp } from './media/sdp.js';
+import { PersistentBindingStore } from './registrar/persistent-binding-store.js';
+import { Registrar } from './registrar/registrar.js';
+import { type Caller, Router } from './routing/router.js';
+import { DigestServer } from './sip/auth/digest-server.js';
+import { AuthLockout } from './sip/auth/lockout.js';
+import type { SipRequest } from './sip/message/message.js';
+import { createResponse } from './sip/message/response.js';
+import { type SipStack, createSipStack } from './sip/stack.js';
+import type { ServerTransaction } from './sip/transaction/types.js';
+import type { Flow, TransportProtocol } from './sip/transport/types.js';
+import type { IncomingInvite } from './sip/ua/incoming-invite.js';
+import { openLocalStateStores } from './state/index.js';
+
+export interface RunningServer {
+  config: Config;
+  sip: SipStack;
+  directory: Directory;
+  registrar: Registrar;
+  metrics: Metrics;
+  httpPort: number;
+  /** Bound SIP port per protocol (useful with port 0 in tests). */
+  sipPort(protocol: TransportProtocol): number;
+  /** Live calls by A-leg Call-ID. */
+  calls: Map<string, B2BCall>;
+  sizes(): Record<string, number>;
+  /** Stop taking new calls (503), wait for calls in setup, then close everything. */
+  drain(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+  log: Logger;
+}
+
+export interface ServerOptions {
+  logger?: Logger;
+}
+
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const log = options.logger ?? pino({ level: config.log.level, base: { svc: 'mobility-anchor' } });
+  mkdirSync(config.dataDir, { recursive: true });
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanup = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) {
+      try {
+        await c();
+      } catch (e) {
+        log.warn({ err: (e as Error).message }, 'cleanup step failed');
+      }
+    }
+  };
+
+  try {
+    // ---------------------------------------------------------- directory, state
+    const directory = new Directory({ path: join(config.dataDir, 'directory.sqlite'), mobility: config.mobility, domain: config.domain });
+    cleanups.push(() => directory.close());
+    for (const file of config.provisionFiles) {
+      const r = applyProvisioningFile(directory, file);
+      log.info({ file, created: r.created, updated: r.updated, warnings: r.warnings }, 'provisioning applied');
+    }
+    const state = openLocalStateStores(join(config.dataDir, 'state.sqlite'));
+    cleanups.push(() => state.close());
+
+    // ------------------------------------------------------------------ media
+    let rtpengine: RtpengineHandle | undefined;
+    const instances: { host: string; port: number }[] = [];
+    if (config.media.rtpengines !== undefined) instances.push(...config.media.rtpengines);
+    else if (config.media.rtpengine !== undefined) {
+      const r = config.media.rtpengine;
+      if (r.launch) {
+        rtpengine = await startRtpengine({ ngPort: r.ngPort, portMin: r.portMin, portMax: r.portMax, binary: r.binary, interface: r.host });
+        cleanups.push(() => rtpengine?.stop());
+        log.info({ ngPort: r.ngPort, pid: rtpengine.pid }, 'rtpengine started');
+      }
+      instances.push({ host: r.host, port: r.ngPort });
+    }
+    const metrics: Metrics = new Metrics(
+      () => sizes(),
+      () => flatStats(),
+    );
+    const anchor = await MediaAnchor.create({
+      instances,
+      timeoutMs: config.media.ngTimeoutMs,
+      observer: {
+        onCommand: (e) => {
+          metrics.mediaCommands.inc({ command: e.command, outcome: e.outcome });
+          metrics.mediaLatency.observe({ command: e.command }, e.latencyMs / 1000);
+          if (e.outcome !== 'ok') log.warn({ instance: e.instance, command: e.command, outcome: e.outcome, reason: e.reason }, 'rtpengine command failed');
+        },
+        onFailover: (e) => log.warn({ callId: e.callId, from: e.from, reason: e.reason }, 'rtpengine failover'),
+      },
+    });
+    cleanups.push(() => anchor.close());
+    const callMedia = config.media.anchor ? new CallMedia(anchor) : undefined;
+
+    // --------------------------------------------------------- auth, registrar
+    const realm = config.auth.realm ?? config.domain;
+    const digest = new DigestServer({
+      realm,
+      secret: randomBytes(32),
+      nonceTtlMs: config.auth.nonceTtlS * 1000,
+      algorithms: config.auth.algorithms,
+    });
+    const lock = config.auth.lockout;
+    const lockout = new AuthLockout({
+      threshold: lock.threshold === 0 ? Number.MAX_SAFE_INTEGER : lock.threshold,
+      windowMs: lock.windowS * 1000,
+      durationMs: lock.durationS * 1000,
+    });
+    const bindings = await PersistentBindingStore.open(state.registrations, (e) => log.error({ err: e.message }, 'registration store write failed'));
+    const registrar = new Registrar(
+      bindings,
+      {
+        ha1: (u, r, hash) => directory.getHa1(u, r, hash),
+        mayRegister: (username, aorUser) => {
+          const device = directory.findDeviceBySipUsername(username);
+          if (device === undefined) return false;
+          const aorUserOfDevice = device.aor === null ? undefined : /^sips?:([^@]+)@/i.exec(device.aor)?.[1];
+          return aorUserOfDevice === aorUser || username === aorUser;
+        },
+      },
+      digest,
+      lockout,
+      { ...config.registrar, maxContactsPerAor: 10 },
+      {
+        onAuthFailure: (ip, user, reason) => {
+          metrics.authFailures.inc({ kind: 'register' });
+          log.warn({ ip, user, reason }, 'REGISTER authentication failed');
+        },
+      },
+    );
+    const sweeper = setInterval(() => bindings.sweep(Date.now()), 10_000);
+    sweeper.unref();
+    cleanups.push(() => clearInterval(sweeper));
+
+    const router = new Router(directory, registrar, {
+      domain: config.domain,
+      lineRingTimeoutMs: config.mobility.forwardNoAnswerTimerS * 1000,
+    });
+    const overload = new OverloadControl(config.overload);
+    const calls = new Map<string, B2BCall>();
+    let draining = false;
+
+    // ------------------------------------------------------------ call setup
+    const authenticateInvite = (inv: IncomingInvite): string | undefined => {
+      const req = inv.request;
+      const ip = inv.flow.remoteAddress;
+      if (lockout.check(ip).locked) {
+        inv.reject(403);
+        return undefined;
+      }
+      const creds = req.getAll('proxy-authorization');
+      const result = digest.verify({
+        method: 'INVITE',
+        credentialsValue: creds.length > 0 ? creds : undefined,
+        lookupHa1: (u, r, hash) => directory.getHa1(u, r, hash),
+      });
+      if (!result.ok) {
+        if (result.reason !== 'missing' && !result.stale) {
+          lockout.recordFailure(ip, result.username);
+          metrics.authFailures.inc({ kind: 'invite' });
+          log.warn({ ip, user: result.username, reason: result.reason }, 'INVITE authentication failed');
+        }
+        inv.reject(407, { headers: { 'proxy-authenticate': [...result.challenge] } });
+        return undefined;
+      }
+      if (lockout.check(ip, result.username).locked) {
+        inv.reject(403);
+        return undefined;
+      }
+      lockout.recordSuccess(ip, result.username);
+      return result.username;
+    };
+
+    const onInvite = (inv: IncomingInvite): void => {
+      const req = inv.request;
+      metrics.sipMessages.inc({ direction: 'in', kind: 'INVITE' });
+      if (draining) {
+        inv.reject(503, { reason: 'Service Unavailable - shutting down', headers: { 'retry-after': String(config.overload.retryAfterS) } });
+        return;
+      }
+      const trunk = router.trunkFor(inv.flow);
+      let caller: Caller;
+      if (trunk !== undefined) caller = router.callerFromTrunk(trunk, req);
+      else {
+        const username = authenticateInvite(inv);
+        if (username === undefined) return;
+        const device = directory.findDeviceBySipUsername(username);
+        if (device === undefined) {
+          inv.reject(403, { reason: 'Forbidden - no device for these credentials' });
+          return;
+        }
+        caller = router.callerFromDevice(device, username);
+      }
+      if (req.body.length > 0 && (req.contentType ?? 'application/sdp').startsWith('application/sdp')) {
+        const v = validateSdp(req.bodyText);
+        if (!v.ok) {
+          inv.reject(488, { reason: `Not Acceptable Here - ${v.reason.slice(0, 80)}` });
+          return;
+        }
+      }
+      const decision = router.route(caller, req);
+      if (decision.kind === 'reject') {
+        inv.reject(decision.status, { reason: decision.reason });
+        metrics.callsTotal.inc({ result: 'rejected' });
+        return;
+      }
+      if (decision.kind === 'feature') {
+        inv.reject(404, { reason: `Not Found - feature ${decision.id} is not available` });
+        return;
+      }
+      if (!overload.admit()) {
+        metrics.overloadRejected.inc();
+        inv.reject(503, { reason: 'Service Unavailable - overloaded', headers: { 'retry-after': String(overload.retryAfterS) } });
+        return;
+      }
+      const callLog = log.child({ callId: req.callId });
+      let setupOpen = true;
+      const setupDone = (): void => {
+        if (setupOpen) overload.setupDone();
+        setupOpen = false;
+      };
+      const received = Date.now();
+      const call = new B2BCall(inv, {
+        ua: sip.ua,
+        media: callMedia,
+        log: callLog,
+        onConnected: () => {
+          setupDone();
+          metrics.callSetupSeconds.observe((Date.now() - received) / 1000);
+        },
+        onEnd: (c, end) => {
+          setupDone();
+          calls.delete(c.id);
+          metrics.callsActive.set(calls.size);
+          metrics.callsTotal.inc({ result: end.result });
+          callLog.info({ result: end.result, status: end.status, by: end.by, durationMs: Date.now() - c.startedAt }, 'call ended');
+        },
+      });
+      if (calls.has(call.id)) {
+        // A Call-ID we already anchor (a loop or a peer bug): refuse rather than mix media.
+        setupDone();
+        inv.reject(482, { reason: 'Loop Detected' });
+        return;
+      }
+      calls.set(call.id, call);
+      metrics.callsActive.set(calls.size);
+      callLog.debug({ from: req.get('from'), to: req.get('to'), label: decision.label, called: decision.called }, 'routing call');
+      void call.start(decision.groups).catch((e: Error) => {
+        callLog.error({ err: e.message }, 'call setup crashed');
+        call.hangup('server', 'setup error');
+      });
+    };
+
+    const onRequest = (req: SipRequest, tx: ServerTransaction, flow: Flow): void => {
+      metrics.sipMessages.inc({ direction: 'in', kind: req.method });
+      switch (req.method) {
+        case 'REGISTER':
+          registrar.handle(req, tx, flow);
+          metrics.registrations.set(bindings.size);
+          return;
+        case 'OPTIONS': {
+          const res = createResponse(req, 200);
+          res.set('allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, REFER, NOTIFY');
+          res.set('accept', 'application/sdp');
+          res.set('supported', 'replaces, timer');
+          tx.respond(res);
+          return;
+        }
+        default:
+          tx.respond(createResponse(req, 405));
+      }
+    };
+
+    // -------------------------------------------------------------- SIP stack
+    const sip: SipStack = await createSipStack({
+      listen: config.sip.listen.map((l) => ({
+        protocol: l.transport,
+        host: l.host,
+        port: l.port,
+        ...(l.tls !== undefined ? { tls: { cert: l.tls.cert, key: l.tls.key } } : {}),
+      })),
+      maxMessageSize: config.sip.maxMessageBytes,
+      timers: config.sip.timers,
+      logger: log.child({ layer: 'sip' }),
+      handlers: { onInvite, onRequest },
+    });
+    cleanups.push(() => sip.close());
+
+    const sizes = (): Record<string, number> => {
+      const tx = sip.transactions.sizes();
+      const ua = sip.ua.sizes;
+      return {
+        calls: calls.size,
+        clientTransactions: tx.clientTransactions,
+        serverTransactions: tx.serverTransactions,
+        dialogs: ua.dialogs,
+        pendingInvites: ua.pendingInvites,
+        awaitingAck: ua.awaitingAck,
+        mediaCalls: anchor.activeCalls,
+        registrations: bindings.size,
+        callsInSetup: overload.inSetup,
+      };
+    };
+    const flatStats = (): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const [k, v] of Object.entries(sip.transactions.stats)) if (typeof v === 'number') out[`tx_${k}`] = v;
+      for (const [proto, s] of Object.entries(sip.transport.stats())) {
+        for (const [k, v] of Object.entries(s as unknown as Record<string, unknown>)) if (typeof v === 'number') out[`${proto}_${k}`] = v;
+      }
+      return out;
+    };
+
+    // ------------------------------------------------------------------- HTTP
+    const http = await startHttp({
+      host: config.http.host,
+      port: config.http.port,
+      metrics,
+      health: () => ({ ok: !draining, calls: calls.size, registrations: bindings.size, draining }),
+    });
+    cleanups.push(() => http.app.close());
+
+    const sipPort = (protocol: TransportProtocol): number => {
+      const lp = sip.transport.listeningPoint(protocol);
+      if (lp === undefined) throw new Error(`no ${protocol} listener`);
+      return lp.port;
+    };
+    log.info(
+      { sip: sip.transport.listeningPoints().map((l) => `${l.protocol}:${l.address}:${l.port}`), http: `${config.http.host}:${http.port}`, rtpengine: instances },
+      'mobility anchor ready',
+    );
+
+    let closed = false;
+    const server: RunningServer = {
+      config,
+      sip,
+      directory,
+      registrar,
+      metrics,
+      httpPort: http.port,
+      sipPort,
+      calls,
+      sizes,
+      log,
+      async drain(timeoutMs = 30_000) {
+        draining = true;
+        const until = Date.now() + timeoutMs;
+        while (overload.inSetup > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+        await server.close();
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        draining = true;
+        for (const c of [...calls.values()]) c.hangup('server', 'server shutdown');
+        // Give the BYEs a moment to leave before sockets close.
+        if (calls.size > 0 || sip.transactions.sizes().clientTransactions > 0) await new Promise((r) => setTimeout(r, 200));
+        await cleanup();
+      },
+    };
+    return server;
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
