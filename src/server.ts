@@ -37,6 +37,8 @@ export interface RunningServer {
   directory: Directory;
   registrar: Registrar;
   metrics: Metrics;
+  /** The rtpengine control (query stats of a call by its A-leg Call-ID). */
+  media: MediaAnchor;
   httpPort: number;
   /** Bound SIP port per protocol (useful with port 0 in tests). */
   sipPort(protocol: TransportProtocol): number;
@@ -354,6 +356,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       directory,
       registrar,
       metrics,
+      media: anchor,
       httpPort: http.port,
       sipPort,
       calls,

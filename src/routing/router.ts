@@ -9,9 +9,11 @@ import type { Directory } from '../directory/directory.js';
 import { extractCallingNumber } from '../directory/caller-id-source.js';
 import { globalise, localise } from '../directory/numbers.js';
 import type { Device, EnterpriseLine, Trunk } from '../directory/types.js';
+import type { Binding } from '../registrar/binding-store.js';
 import type { Registrar } from '../registrar/registrar.js';
+import { destinationForUri } from '../sip/dialog/next-hop.js';
 import type { SipRequest } from '../sip/message/message.js';
-import { SipUri, TelUri, uriUserDigits } from '../sip/message/uri.js';
+import { SipUri, TelUri, parseUri, uriUserDigits } from '../sip/message/uri.js';
 import type { Destination, Flow } from '../sip/transport/types.js';
 
 export type Caller =
@@ -37,9 +39,16 @@ export class Router {
     private readonly settings: RouterSettings,
   ) {}
 
-  /** A trunk is recognised by the source address of its requests. */
+  /**
+   * A trunk is recognised by the source address AND port of its requests (its
+   * peer or an alternate gateway). Host alone is not enough: phones and the
+   * gateway may share a host (or loopback), and a trunk skips authentication.
+   */
   trunkFor(flow: Flow): Trunk | undefined {
-    return this.directory.findTrunkBySource(flow.remoteAddress, flow.remotePort);
+    const t = this.directory.findTrunkBySource(flow.remoteAddress, flow.remotePort);
+    if (t === undefined) return undefined;
+    const gws = [{ peerHost: t.peerHost, port: t.port }, ...t.alternates];
+    return gws.some((g) => g.peerHost === flow.remoteAddress && g.port === flow.remotePort) ? t : undefined;
   }
 
   callerFromTrunk(trunk: Trunk, req: SipRequest): Caller {
@@ -119,8 +128,8 @@ export class Router {
       const aorUser = aorUserOf(device.aor);
       if (aorUser === undefined) continue;
       for (const b of this.registrar.lookup(aorUser)) {
-        const dest: Destination = { protocol: b.flow.protocol, address: b.flow.address, port: b.flow.port };
-        if (b.flow.connectionId !== undefined) dest.connectionId = b.flow.connectionId;
+        const dest = bindingDestination(b);
+        if (dest === undefined) continue;
         out.push({
           uri: b.contact,
           destination: dest,
@@ -176,6 +185,24 @@ export class Router {
 
   private lineById(id: string): EnterpriseLine | undefined {
     return this.directory.lines.get(id) ?? undefined;
+  }
+}
+
+/**
+ * Where to send requests for a binding: over the flow the REGISTER came on when
+ * that is a connection (TCP/TLS/WS) or when the Contact names another host than
+ * the source (the phone is behind NAT); otherwise to the Contact itself (which
+ * also allows registering a contact on behalf of another UA).
+ */
+export function bindingDestination(b: Binding): Destination | undefined {
+  const flowDest: Destination = { protocol: b.flow.protocol, address: b.flow.address, port: b.flow.port };
+  if (b.flow.connectionId !== undefined) flowDest.connectionId = b.flow.connectionId;
+  if (b.flow.protocol !== 'udp') return flowDest;
+  try {
+    const d = destinationForUri(parseUri(b.contact), 'udp');
+    return d.address === b.flow.address ? d : flowDest;
+  } catch {
+    return flowDest;
   }
 }
 
