@@ -30,6 +30,9 @@ import type { ServerTransaction } from './sip/transaction/types.js';
 import type { Flow, TransportProtocol } from './sip/transport/types.js';
 import type { IncomingInvite } from './sip/ua/incoming-invite.js';
 import { openLocalStateStores } from './state/index.js';
+import type { Feature, FeatureContext, StartCallOptions } from './features/feature.js';
+import { builtinFeatures } from './features/index.js';
+import type { CallTarget } from './b2bua/call.js';
 
 export interface RunningServer {
   config: Config;
@@ -53,6 +56,8 @@ export interface RunningServer {
 
 export interface ServerOptions {
   logger?: Logger;
+  /** Mobility features; default: every built-in feature (src/features/index.ts). */
+  features?: Feature[];
 }
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
@@ -198,6 +203,19 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         inv.reject(503, { reason: 'Service Unavailable - shutting down', headers: { 'retry-after': String(config.overload.retryAfterS) } });
         return;
       }
+      if (!overload.admit()) {
+        metrics.overloadRejected.inc();
+        inv.reject(503, { reason: 'Service Unavailable - overloaded', headers: { 'retry-after': String(overload.retryAfterS) } });
+        return;
+      }
+      // Admission is counted until the INVITE gets its final response, whoever handles it.
+      const previous = inv.onFinalSent;
+      let admitted = true;
+      inv.onFinalSent = (status) => {
+        previous?.(status);
+        if (admitted) overload.setupDone();
+        admitted = false;
+      };
       const trunk = router.trunkFor(inv.flow);
       let caller: Caller;
       if (trunk !== undefined) caller = router.callerFromTrunk(trunk, req);
@@ -218,6 +236,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
           return;
         }
       }
+      for (const f of features) {
+        if (f.onInvite?.(inv, caller, featureCtx) === true) return;
+      }
       const decision = router.route(caller, req);
       if (decision.kind === 'reject') {
         inv.reject(decision.status, { reason: decision.reason });
@@ -225,50 +246,63 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         return;
       }
       if (decision.kind === 'feature') {
-        inv.reject(404, { reason: `Not Found - feature ${decision.id} is not available` });
+        const f = features.find((x) => x.featureIds?.includes(decision.id) === true && x.onFeature !== undefined);
+        if (f === undefined) inv.reject(404, { reason: `Not Found - feature ${decision.id} is not available` });
+        else f.onFeature!(inv, caller, { id: decision.id, arg: decision.arg, called: decision.called }, featureCtx);
         return;
       }
-      if (!overload.admit()) {
-        metrics.overloadRejected.inc();
-        inv.reject(503, { reason: 'Service Unavailable - overloaded', headers: { 'retry-after': String(overload.retryAfterS) } });
+      let groups = decision.groups;
+      if (decision.line !== undefined) {
+        for (const f of features) {
+          const g = f.lineTargets?.(decision.line, caller, groups[0] ?? [], inv, featureCtx);
+          if (g !== undefined) {
+            groups = g;
+            break;
+          }
+        }
+      }
+      if (groups.every((g) => g.length === 0)) {
+        inv.reject(480, { reason: 'Temporarily Unavailable - not registered' });
+        metrics.callsTotal.inc({ result: 'rejected' });
         return;
       }
+      log.debug({ callId: req.callId, from: req.get('from'), to: req.get('to'), label: decision.label, called: decision.called }, 'routing call');
+      startCall(inv, groups);
+    };
+
+    /** An ordinary B2B call with the server's bookkeeping (metrics, call map, logs). */
+    const startCall = (inv: IncomingInvite, groups: CallTarget[][], opts: StartCallOptions = {}): B2BCall => {
+      const req = inv.request;
       const callLog = log.child({ callId: req.callId });
-      let setupOpen = true;
-      const setupDone = (): void => {
-        if (setupOpen) overload.setupDone();
-        setupOpen = false;
-      };
       const received = Date.now();
       const call = new B2BCall(inv, {
         ua: sip.ua,
         media: callMedia,
         log: callLog,
-        onConnected: () => {
-          setupDone();
+        onConnected: (c) => {
           metrics.callSetupSeconds.observe((Date.now() - received) / 1000);
+          opts.onConnected?.(c);
         },
         onEnd: (c, end) => {
-          setupDone();
-          calls.delete(c.id);
+          if (calls.get(c.id) === c) calls.delete(c.id);
           metrics.callsActive.set(calls.size);
           metrics.callsTotal.inc({ result: end.result });
           callLog.info({ result: end.result, status: end.status, by: end.by, durationMs: Date.now() - c.startedAt }, 'call ended');
+          opts.onEnd?.(c);
         },
       });
       if (calls.has(call.id)) {
         // A Call-ID we already anchor (a loop or a peer bug): refuse rather than mix media.
-        setupDone();
         inv.reject(482, { reason: 'Loop Detected' });
-        return;
+        return call;
       }
       calls.set(call.id, call);
       metrics.callsActive.set(calls.size);
-      callLog.debug({ from: req.get('from'), to: req.get('to'), label: decision.label, called: decision.called }, 'routing call');
-      void call.start(decision.groups).catch((e: Error) => {
+      void call.start(groups).catch((e: Error) => {
         callLog.error({ err: e.message }, 'call setup crashed');
         call.hangup('server', 'setup error');
       });
+      return call;
     };
 
     const onRequest = (req: SipRequest, tx: ServerTransaction, flow: Flow): void => {
@@ -291,6 +325,24 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       }
     };
 
+    // --------------------------------------------------------------- features
+    const features = options.features ?? builtinFeatures();
+    const featureCtx: FeatureContext = {
+      config,
+      directory,
+      registrar,
+      router,
+      get ua() {
+        return sip.ua;
+      },
+      anchor,
+      callMedia,
+      state,
+      log,
+      metrics: metrics.registry,
+      startCall: (inv, groups, opts) => startCall(inv, groups, opts),
+    };
+
     // -------------------------------------------------------------- SIP stack
     const sip: SipStack = await createSipStack({
       listen: config.sip.listen.map((l) => ({
@@ -305,6 +357,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       handlers: { onInvite, onRequest },
     });
     cleanups.push(() => sip.close());
+
+    for (const f of features) await f.start?.(featureCtx);
+    cleanups.push(async () => {
+      for (const f of features) await f.close?.();
+    });
 
     const sizes = (): Record<string, number> => {
       const tx = sip.transactions.sizes();

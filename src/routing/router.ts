@@ -21,7 +21,7 @@ export type Caller =
   | { kind: 'device'; device: Device; line: EnterpriseLine | undefined; username: string };
 
 export type RouteDecision =
-  | { kind: 'targets'; groups: CallTarget[][]; called: string; label: string }
+  | { kind: 'targets'; groups: CallTarget[][]; called: string; label: string; line?: EnterpriseLine }
   | { kind: 'reject'; status: number; reason: string }
   /** A feature number: handled by a feature plug-in. */
   | { kind: 'feature'; id: string; arg: string | undefined; called: string };
@@ -110,9 +110,9 @@ export class Router {
     if (target.kind === 'line') {
       const line = this.lineById(target.id);
       if (line === undefined) return { kind: 'reject', status: 404, reason: 'Not Found - line missing' };
+      // Possibly empty (nothing registered): features such as SNR may still add forks.
       const targets = this.lineTargets(line, caller, req);
-      if (targets.length === 0) return { kind: 'reject', status: 480, reason: 'Temporarily Unavailable - not registered' };
-      return { kind: 'targets', groups: [targets], called: line.number, label: 'line' };
+      return { kind: 'targets', groups: [targets], called: line.number, label: 'line', line };
     }
     const trunk = this.directory.getTrunk(target.id);
     if (trunk === undefined) return { kind: 'reject', status: 404, reason: 'Not Found - trunk missing' };
