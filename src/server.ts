@@ -350,6 +350,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         host: l.host,
         port: l.port,
         ...(l.tls !== undefined ? { tls: { cert: l.tls.cert, key: l.tls.key } } : {}),
+        ...(l.advertisedHost !== undefined ? { advertisedHost: l.advertisedHost } : {}),
+        ...(l.advertisedPort !== undefined ? { advertisedPort: l.advertisedPort } : {}),
       })),
       maxMessageSize: config.sip.maxMessageBytes,
       timers: config.sip.timers,

@@ -18,6 +18,9 @@ const listenerSchema = z
     tls: z.strictObject({ cert: nonEmpty('a file path'), key: nonEmpty('a file path') }).optional(),
     /** HTTP path for ws/wss listeners. */
     path: str().optional(),
+    /** Address (and port) to put in Via/Contact when bound to a wildcard or behind NAT. */
+    advertisedHost: nonEmpty('a host or IP address').optional(),
+    advertisedPort: port().optional(),
   })
   .superRefine((l, ctx) => {
     if ((l.transport === 'tls' || l.transport === 'wss') && !l.tls) {
