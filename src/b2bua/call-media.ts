@@ -46,7 +46,23 @@ export class CallMedia {
     return r.sdp;
   }
 
-  async release(aInvite: SipRequest): Promise<void> {
-    await this.anchor.delete({ callId: aInvite.callId });
+  /** Delete the call in rtpengine; returns its final per-leg packet counts for the call log. */
+  async release(aInvite: SipRequest): Promise<MediaSummary | undefined> {
+    const stats = await this.anchor.deleteWithStats(aInvite.callId);
+    if (stats === undefined) return undefined;
+    return {
+      instance: stats.instance,
+      legs: stats.legs.map((l) => ({ tag: l.tag, packets: l.rtp.packets, bytes: l.rtp.bytes, errors: l.rtp.errors })),
+      ...(stats.ssrc.length > 0 ? { quality: stats.ssrc } : {}),
+    };
   }
+}
+
+/** What the call log shows of the media at the end of a call. */
+export interface MediaSummary {
+  instance: string;
+  /** RTP received from each participant. */
+  legs: { tag: string; packets: number; bytes: number; errors: number }[];
+  /** Loss, jitter, MOS per SSRC when the endpoints sent RTCP. */
+  quality?: readonly unknown[];
 }

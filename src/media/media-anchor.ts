@@ -427,8 +427,27 @@ export class MediaAnchor {
    * resolves true when rtpengine confirmed. A whole-call delete always drops the map entry.
    */
   async delete(p: DeleteParams): Promise<boolean> {
+    return (await this.deleteReply(p)) !== undefined;
+  }
+
+  /**
+   * Delete the whole call and return rtpengine's final statistics: the delete
+   * reply carries the same counters as `query`, so this costs no extra command.
+   */
+  async deleteWithStats(callId: string): Promise<CallStats | undefined> {
+    const instance = this.instanceOf(callId);
+    const reply = await this.deleteReply({ callId });
+    if (reply === undefined || instance === undefined) return undefined;
+    try {
+      return parseQuery(callId, instance, reply);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async deleteReply(p: DeleteParams): Promise<BDict | undefined> {
     const entry = await this.settledEntry(p.callId);
-    if (!entry) return false;
+    if (!entry) return undefined;
     const whole = p.toTag === undefined && p.viaBranch === undefined;
     if (whole) this.dropEntry(p.callId, entry);
     const msg: Record<string, BencodeValue> = { command: 'delete', 'call-id': p.callId, 'delete delay': 0 };
@@ -441,12 +460,13 @@ export class MediaAnchor {
       if (!whole && typeof reply['warning'] === 'string' && /not found/i.test(reply['warning'])) {
         this.dropEntry(p.callId, entry);
       }
-      return true;
+      return reply;
     } catch (err) {
       if (!whole && err instanceof MediaCommandError && /unknown call/i.test(err.reason)) this.dropEntry(p.callId, entry);
-      return false;
+      return undefined;
     }
   }
+
 
   async query(callId: string): Promise<CallStats> {
     const entry = await this.requireEntry(callId);
