@@ -14,6 +14,8 @@ export interface SipStackOptions extends TransportLayerOptions {
   handlers: UserAgentHandlers;
   /** Methods we accept; others get 405 with Allow. */
   allow?: readonly string[];
+  /** Option tags we support (Supported, and 420 for other Require tags); default DEFAULT_SUPPORTED. */
+  supported?: readonly string[];
 }
 
 export interface SipStack {
@@ -40,7 +42,7 @@ export async function createSipStack(o: SipStackOptions): Promise<SipStack> {
     contactCache.set(protocol, c);
     return c;
   };
-  const ua = new UserAgentCore(o.handlers, { timers: o.timers, contact, allow: o.allow ?? DEFAULT_ALLOW });
+  const ua = new UserAgentCore(o.handlers, { timers: o.timers, contact, allow: o.allow ?? DEFAULT_ALLOW, ...(o.supported !== undefined ? { supported: o.supported } : {}) });
   const transactions = new TransactionLayer(transport, ua, { timers: o.timers, ...(o.logger !== undefined ? { logger: o.logger } : {}) });
   ua.attach(transactions);
   return {

@@ -30,6 +30,26 @@ export interface RequestOptions {
   contentType?: string;
 }
 
+/**
+ * What the UA core asks of a session timer (RFC 4028) bound to a dialog; the
+ * implementation is SessionTimer in src/sip/extensions/session-timer.ts. Every
+ * INVITE or UPDATE in either direction is a potential session refresh.
+ */
+export interface DialogSessionTimer {
+  /** Add Session-Expires / Min-SE / Supported: timer to an outgoing re-INVITE or UPDATE. */
+  decorateRefresh(request: SipRequest): void;
+  /** The final response to our re-INVITE or UPDATE (2xx restarts the timer, 422 raises the interval). */
+  refreshAnswered(response: SipResponse): void;
+  /**
+   * A re-INVITE or UPDATE from the peer. Returns the transaction to hand on (its
+   * 2xx gets the Session-Expires headers and restarts the timer), or undefined
+   * when the request was already answered (422 Session Interval Too Small).
+   */
+  incomingRefresh(request: SipRequest, tx: ServerTransaction): ServerTransaction | undefined;
+  /** The dialog ended: clear the timers. */
+  stop(): void;
+}
+
 /** Methods that refresh the remote target (§12.2, RFC 3311, RFC 6665). */
 const TARGET_REFRESH = new Set(['INVITE', 'UPDATE', 'SUBSCRIBE', 'NOTIFY', 'REFER']);
 
@@ -56,6 +76,12 @@ export class Dialog {
   reinvite: { accept(options?: RequestOptions): unknown; reject(status: number, options?: RequestOptions): void } | undefined;
   /** Called when the dialog ends (BYE either way, or it was never confirmed). */
   onTerminated: (() => void) | undefined;
+  /** The peer's Allow methods (upper case) as last advertised; undefined when it never said. */
+  remoteAllow: string[] | undefined;
+  /** The peer's Supported option tags (lower case) as last advertised. */
+  remoteSupported: string[] | undefined;
+  /** RFC 4028 session timer running on this dialog (set by SessionTimer). */
+  sessionTimer: DialogSessionTimer | undefined;
 
   constructor(
     readonly role: 'uac' | 'uas',
@@ -77,6 +103,21 @@ export class Dialog {
     this.remoteSeq = remoteSeq;
     this.state = state;
     this.lastInviteSeq = role === 'uac' ? localSeq : (remoteSeq ?? 0);
+  }
+
+  /** Whether the peer allows `method` (its Allow header): undefined when unknown. */
+  allows(method: string): boolean | undefined {
+    return this.remoteAllow?.includes(method.toUpperCase());
+  }
+
+  /** Note the peer's Allow and Supported (from its INVITE, 1xx/2xx or a target refresh). */
+  learnCapabilities(msg: SipRequest | SipResponse): void {
+    try {
+      if (msg.has('allow')) this.remoteAllow = msg.getAll('allow').map((m) => m.trim().toUpperCase());
+      if (msg.has('supported')) this.remoteSupported = msg.optionTags('supported');
+    } catch {
+      // a malformed list keeps what we knew
+    }
   }
 
   get key(): string {
@@ -108,6 +149,7 @@ export class Dialog {
       state,
     );
     if (flow !== undefined) d.destinationOverride = flowDestination(flow);
+    d.learnCapabilities(req);
     return d;
   }
 
@@ -115,7 +157,7 @@ export class Dialog {
   static fromUacResponse(req: SipRequest, res: SipResponse, localContact: string, state: DialogState): Dialog {
     const contact = res.contacts;
     const target = contact === '*' || contact[0] === undefined ? req.uri : contact[0].uri;
-    return new Dialog(
+    const d = new Dialog(
       'uac',
       req.callId,
       req.from.tag ?? '',
@@ -129,6 +171,8 @@ export class Dialog {
       localContact,
       state,
     );
+    d.learnCapabilities(res);
+    return d;
   }
 
   /** Where in-dialog requests go. */
@@ -167,13 +211,17 @@ export class Dialog {
     }
     this.remoteSeq = seq;
     if (req.method === 'INVITE') this.lastInviteSeq = seq;
-    if (TARGET_REFRESH.has(req.method)) this.refreshTarget(req);
+    if (TARGET_REFRESH.has(req.method)) {
+      this.refreshTarget(req);
+      this.learnCapabilities(req);
+    }
     return undefined;
   }
 
   /** A 2xx to our target-refresh request carries the peer's new Contact (§12.2.1.2). */
   refreshTargetFromResponse(res: SipResponse): void {
     if (res.status >= 200 && res.status < 300 && TARGET_REFRESH.has(res.cseq.method)) this.refreshTarget(res);
+    if (res.status > 100 && res.status < 300) this.learnCapabilities(res);
   }
 
   private refreshTarget(msg: SipRequest | SipResponse): void {

@@ -3,8 +3,16 @@
  * request forks (§13.2.2.4), the ACK for each 2xx (re-sent for every 2xx
  * retransmission), CANCEL, and 408/503 synthesised for timeouts and transport
  * errors (§8.1.3.1).
+ *
+ * Reliable provisionals (RFC 3262 §4): a 1xx with Require: 100rel and RSeq is
+ * processed only when its RSeq is the next in sequence for its early dialog
+ * (retransmissions and gaps are dropped), and PRACKed automatically in that
+ * early dialog unless the TU takes over (autoPrack = false, or
+ * onReliableProvisional returning true) and calls prack() itself, e.g. with the
+ * SDP answer to an offer in the provisional, or to relay a PRACK end to end.
  */
 import { Dialog, type RequestOptions } from '../dialog/dialog.js';
+import { reliableRSeq, serializeRAck } from '../extensions/prack.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { createResponse } from '../message/response.js';
 import type { ClientTransaction, ClientTransactionUser } from '../transaction/types.js';
@@ -14,6 +22,12 @@ import type { DialogRegistry } from './incoming-invite.js';
 export interface OutgoingInviteHandlers {
   /** 1xx (100 excluded); `dialog` is the early dialog when the response has a To tag. */
   onProvisional?(response: SipResponse, dialog: Dialog | undefined): void;
+  /**
+   * A reliable provisional (RFC 3262), after onProvisional. Return true when the
+   * TU sends the PRACK itself (invite.prack(dialog, response, {body})), e.g. with
+   * an SDP answer or relayed from the other leg; otherwise the UA core PRACKs.
+   */
+  onReliableProvisional?(response: SipResponse, dialog: Dialog): boolean | void;
   /** The first 2xx. Send the ACK with `invite.ack(dialog)` unless `autoAck` is on (default). */
   onAnswer(response: SipResponse, dialog: Dialog): void;
   /** A 2xx from another fork after the first; default: ACK and BYE it (§13.2.2.4). */
@@ -26,6 +40,30 @@ export interface AckSender {
   sendAck(ack: SipRequest, destination: Destination): void;
   /** Send a BYE on a dialog we do not want (extra fork answers). */
   byeUnwanted(dialog: Dialog): void;
+  /** Send a PRACK in an (early) dialog; resolves with its final response. */
+  sendPrack?(dialog: Dialog, options: RequestOptions): Promise<SipResponse>;
+}
+
+/**
+ * RFC 3262 §4 sequencing of reliable provisionals on one dialog of one INVITE.
+ * Returns the RSeq when `response` is reliable and next in order (to be processed
+ * and PRACKed), 'drop' for a retransmission or out-of-order one, undefined for an
+ * unreliable provisional.
+ */
+export function sequenceReliable(response: SipResponse, last: number | undefined): number | 'drop' | undefined {
+  const rseq = reliableRSeq(response);
+  if (rseq === undefined) return undefined;
+  if (last !== undefined && rseq !== last + 1) return 'drop';
+  return rseq;
+}
+
+/** Build and send the PRACK for `response` (RAck = RSeq, CSeq number, method). */
+export function sendPrackFor(sender: AckSender, dialog: Dialog, response: SipResponse, options: RequestOptions = {}): Promise<SipResponse> {
+  const rseq = reliableRSeq(response);
+  if (rseq === undefined) return Promise.reject(new Error('not a reliable provisional response'));
+  if (sender.sendPrack === undefined) return Promise.reject(new Error('this UA core cannot send PRACK'));
+  const rack = serializeRAck({ rseq, cseq: response.cseq.seq, method: response.cseq.method });
+  return sender.sendPrack(dialog, { ...options, headers: { ...(options.headers ?? {}), rack } });
 }
 
 export class OutgoingInvite implements ClientTransactionUser {
@@ -34,7 +72,11 @@ export class OutgoingInvite implements ClientTransactionUser {
   answered: Dialog | undefined;
   finalStatus: number | undefined;
   autoAck = true;
+  /** false: reliable provisionals are never PRACKed by the UA core (the TU calls prack()). */
+  autoPrack = true;
   private cancelRequested: string | undefined;
+  /** Last in-order RSeq per early dialog (To tag). */
+  private readonly rseqs = new Map<string, number>();
 
   constructor(
     readonly request: SipRequest,
@@ -63,6 +105,14 @@ export class OutgoingInvite implements ClientTransactionUser {
     this.sender.sendAck(ack, dialog.destination());
   }
 
+  /**
+   * PRACK a reliable provisional received on `dialog` (§4: RAck from its RSeq and
+   * CSeq), with an optional body. For the TU that took over from the UA core.
+   */
+  prack(dialog: Dialog, response: SipResponse, options: RequestOptions = {}): Promise<SipResponse> {
+    return sendPrackFor(this.sender, dialog, response, options);
+  }
+
   onResponse(response: SipResponse, _tx: ClientTransaction): void {
     const status = response.status;
     const toTag = response.to.tag;
@@ -77,7 +127,19 @@ export class OutgoingInvite implements ClientTransactionUser {
           this.registry.register(dialog);
         } else dialog.refreshTargetFromResponse(response);
       }
-      if (this.finalStatus === undefined) this.handlers.onProvisional?.(response, dialog);
+      if (this.finalStatus !== undefined) return;
+      if (dialog !== undefined && toTag !== undefined) {
+        const rseq = sequenceReliable(response, this.rseqs.get(toTag));
+        if (rseq === 'drop') return;
+        if (rseq !== undefined) {
+          this.rseqs.set(toTag, rseq);
+          this.handlers.onProvisional?.(response, dialog);
+          const tuSends = this.handlers.onReliableProvisional?.(response, dialog) === true;
+          if (!tuSends && this.autoPrack) this.prack(dialog, response).catch(() => undefined);
+          return;
+        }
+      }
+      this.handlers.onProvisional?.(response, dialog);
       return;
     }
     if (status < 300) {

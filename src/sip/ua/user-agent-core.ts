@@ -3,15 +3,30 @@
  * dialogs, turns new INVITEs into IncomingInvite objects, routes in-dialog
  * requests to their dialog (481 when there is none), checks CSeq order, detects
  * re-INVITE glare (§14.1: 491) and answers what needs no application.
+ *
+ * Extensions handled here: 420 for Require tags we lack (§8.2.2.3; requests
+ * outside dialogs and every INVITE), OPTIONS answered when the TU does not,
+ * PRACK routed to the IncomingInvite that sent the reliable provisional
+ * (RFC 3262), session refreshes reported to the dialog's SessionTimer
+ * (RFC 4028), and Replaces lookup (RFC 3891).
  */
 import { Dialog, type RequestOptions, dialogKey } from '../dialog/dialog.js';
+import { DEFAULT_SUPPORTED, unsupportedRequired } from '../extensions/option-tags.js';
+import { type Replaces, type ReplacesMatch, matchReplaces } from '../extensions/replaces.js';
+import {
+  type NegotiatedSession,
+  SessionTimer,
+  type SessionRefreshHost,
+  type SessionTimerConfig,
+  type SessionTimerHandlers,
+} from '../extensions/session-timer.js';
 import { newCallId, newTag } from '../message/ids.js';
 import { CSeq, SipRequest, type SipResponse } from '../message/message.js';
 import { createResponse } from '../message/response.js';
 import type { ClientTransaction, ClientTransactionUser, ServerTransaction, TimerSettings, TransactionUser } from '../transaction/types.js';
 import type { Destination, Flow, TransportProtocol } from '../transport/types.js';
 import { type DialogRegistry, IncomingInvite } from './incoming-invite.js';
-import { type AckSender, OutgoingInvite, type OutgoingInviteHandlers } from './outgoing-invite.js';
+import { type AckSender, OutgoingInvite, type OutgoingInviteHandlers, sendPrackFor, sequenceReliable } from './outgoing-invite.js';
 
 export interface TransactionSender {
   sendRequest(request: SipRequest, destination: Destination, user: ClientTransactionUser): ClientTransaction;
@@ -21,8 +36,13 @@ export interface TransactionSender {
 export interface UserAgentHandlers {
   /** A new INVITE outside any dialog. */
   onInvite(invite: IncomingInvite): void;
-  /** Any other request outside a dialog (REGISTER, OPTIONS, SUBSCRIBE, MESSAGE, NOTIFY, PUBLISH...). */
-  onRequest(request: SipRequest, tx: ServerTransaction, flow: Flow): void;
+  /**
+   * Any other request outside a dialog (REGISTER, OPTIONS, SUBSCRIBE, MESSAGE,
+   * NOTIFY, PUBLISH...). Return false when not handled: the UA core then answers
+   * (OPTIONS: 200 with our capabilities; anything else: 501). Without this
+   * handler the UA core answers everything that way.
+   */
+  onRequest?(request: SipRequest, tx: ServerTransaction, flow: Flow): boolean | void;
 }
 
 export interface UserAgentOptions {
@@ -31,6 +51,8 @@ export interface UserAgentOptions {
   contact(protocol: TransportProtocol): string;
   /** Methods we implement (Allow, and 405 otherwise). */
   allow: readonly string[];
+  /** Option tags we support (Supported in OPTIONS; a Require outside it gets 420). Default DEFAULT_SUPPORTED. */
+  supported?: readonly string[];
 }
 
 export interface NewRequestParams {
@@ -44,10 +66,14 @@ export interface NewRequestParams {
   options?: RequestOptions;
 }
 
-export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender {
+export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender, SessionRefreshHost {
   readonly dialogs = new Map<string, Dialog>();
+  /** Option tags we support (see UserAgentOptions.supported). */
+  readonly supported: readonly string[];
   private readonly invitesByTx = new Map<string, IncomingInvite>();
   private readonly awaitingAck = new Map<string, IncomingInvite>();
+  /** IncomingInvites with a reliable provisional awaiting its PRACK, by dialog key. */
+  private readonly prackTargets = new Map<string, IncomingInvite>();
   private transactions!: TransactionSender;
   private readonly allow: string;
 
@@ -56,6 +82,7 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
     private readonly options: UserAgentOptions,
   ) {
     this.allow = options.allow.join(', ');
+    this.supported = options.supported ?? DEFAULT_SUPPORTED;
   }
 
   /** The transaction layer needs its TU first, so it is attached after construction. */
@@ -63,8 +90,8 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
     this.transactions = transactions;
   }
 
-  get sizes(): { dialogs: number; pendingInvites: number; awaitingAck: number } {
-    return { dialogs: this.dialogs.size, pendingInvites: this.invitesByTx.size, awaitingAck: this.awaitingAck.size };
+  get sizes(): { dialogs: number; pendingInvites: number; awaitingAck: number; awaitingPrack: number } {
+    return { dialogs: this.dialogs.size, pendingInvites: this.invitesByTx.size, awaitingAck: this.awaitingAck.size, awaitingPrack: this.prackTargets.size };
   }
 
   // ------------------------------------------------------------ DialogRegistry
@@ -74,6 +101,8 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
 
   unregister(dialog: Dialog): void {
     if (this.dialogs.get(dialog.key) === dialog) this.dialogs.delete(dialog.key);
+    this.prackTargets.delete(dialog.key);
+    dialog.sessionTimer?.stop();
     for (const [k, inv] of this.awaitingAck) {
       if (inv.dialog === dialog) {
         inv.stopRetransmit();
@@ -100,6 +129,8 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
   /** Send an initial INVITE; forks create early dialogs, the first 2xx the dialog. */
   invite(request: SipRequest, destination: Destination, handlers: OutgoingInviteHandlers): OutgoingInvite {
     if (!request.has('contact')) request.set('contact', this.options.contact(destination.protocol));
+    // §13.2.1: the INVITE SHOULD carry Allow (the peer learns e.g. whether we take UPDATE).
+    if (!request.has('allow')) request.set('allow', this.allow);
     const out = new OutgoingInvite(request, destination, handlers, this, this, request.get('contact')!);
     out.tx = this.transactions.sendRequest(request, destination, out);
     return out;
@@ -112,6 +143,8 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
   reinvite(dialog: Dialog, options: RequestOptions, handlers: OutgoingInviteHandlers): ReInvite | undefined {
     if (dialog.pendingInviteOut || dialog.state !== 'confirmed') return undefined;
     const request = dialog.createRequest('INVITE', options);
+    if (!request.has('allow')) request.set('allow', this.allow);
+    dialog.sessionTimer?.decorateRefresh(request);
     dialog.pendingInviteOut = true;
     const out = new ReInvite(request, dialog.destination(), handlers, this, dialog);
     out.tx = this.transactions.sendRequest(request, out.destination, out);
@@ -135,6 +168,9 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
   /** An in-dialog non-INVITE request (BYE, INFO, UPDATE, REFER, NOTIFY, PRACK...). */
   dialogRequest(dialog: Dialog, method: string, options: RequestOptions = {}): Promise<SipResponse> {
     const req = dialog.createRequest(method, options);
+    // RFC 4028: every UPDATE on a dialog with a session timer is a session refresh.
+    const timer = method === 'UPDATE' ? dialog.sessionTimer : undefined;
+    timer?.decorateRefresh(req);
     const p = this.request(req, dialog.destination());
     if (method === 'BYE') {
       dialog.state = 'terminated';
@@ -142,6 +178,7 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
     } else {
       void p.then((res) => {
         dialog.refreshTargetFromResponse(res);
+        if (timer !== undefined && dialog.sessionTimer === timer) timer.refreshAnswered(res);
         // §12.2.1.2: 481/408 to an in-dialog request ends the dialog.
         if (res.status === 481 || res.status === 408) this.endDialog(dialog);
       });
@@ -149,8 +186,50 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
     return p;
   }
 
+  /** A PRACK in an (early) dialog (RFC 3262); `options.headers.rack` must be set (see OutgoingInvite.prack). */
+  sendPrack(dialog: Dialog, options: RequestOptions): Promise<SipResponse> {
+    const req = dialog.createRequest('PRACK', options);
+    return this.request(req, dialog.destination());
+  }
+
+  /**
+   * The dialog an INVITE with Replaces names (RFC 3891 §3), or the status to
+   * reject the INVITE with: 481 (no such dialog, or an early dialog we did not
+   * initiate), 486 (early-only but confirmed), 603 (terminated).
+   */
+  findDialogForReplaces(replaces: Replaces): ReplacesMatch {
+    return matchReplaces(replaces, (callId, localTag, remoteTag) => this.dialogs.get(dialogKey(callId, localTag, remoteTag)));
+  }
+
+  /**
+   * Run an RFC 4028 session timer on a confirmed dialog, with the values the
+   * initial INVITE negotiated (negotiateUas / negotiateUac). It stops by itself
+   * when the dialog ends; `handlers.onExpired` is where the TU sends BYE.
+   */
+  startSessionTimer(dialog: Dialog, session: NegotiatedSession, config: SessionTimerConfig, handlers: SessionTimerHandlers): SessionTimer {
+    dialog.sessionTimer?.stop();
+    return new SessionTimer(dialog, this, session, config, handlers);
+  }
+
+  /** 200 to OPTIONS (§11.2): what we allow, accept and support. */
+  optionsResponse(request: SipRequest): SipResponse {
+    const res = createResponse(request, 200, undefined, newTag());
+    res.set('allow', this.allow);
+    res.set('accept', 'application/sdp');
+    if (this.supported.length > 0) res.set('supported', this.supported.join(', '));
+    return res;
+  }
+
   bye(dialog: Dialog, options: RequestOptions = {}): Promise<SipResponse> {
     if (dialog.state === 'terminated') return Promise.resolve(createResponse(dialog.createRequest('BYE'), 481));
+    // A UAS must not BYE an early dialog; one whose 2xx is still held for a PRACK
+    // (RFC 3262) is ended by giving that answer up: the INVITE gets 500 instead.
+    const held = dialog.role === 'uas' && dialog.state === 'early' ? this.prackTargets.get(dialog.key) : undefined;
+    if (held?.answerHeld === true) {
+      held.stopRetransmit();
+      dialog.onTerminated?.();
+      return Promise.resolve(createResponse(dialog.createRequest('BYE'), 200));
+    }
     const p = this.dialogRequest(dialog, 'BYE', options);
     dialog.onTerminated?.();
     return p;
@@ -165,6 +244,17 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
     void this.bye(dialog);
   }
 
+  /**
+   * §12.2.1.2 / §14.1: a re-INVITE answered 481 or 408 (or timed out) ends the
+   * dialog. After 481 the peer has no dialog: we only forget ours. After 408 the
+   * peer may still hold it: we send a BYE as well (best effort).
+   */
+  endDialogAfter(dialog: Dialog, status: number): void {
+    if (dialog.state === 'terminated') return;
+    if (status === 408) void this.bye(dialog);
+    else this.endDialog(dialog);
+  }
+
   // ---------------------------------------------------------- TransactionUser
   onRequest(request: SipRequest, tx: ServerTransaction | undefined, flow: Flow): void {
     const toTag = request.to.tag;
@@ -174,6 +264,7 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
     }
     if (tx === undefined) return; // a stray ACK outside any dialog: nothing to do (§17.2.3)
     if (request.method === 'INVITE') {
+      if (this.rejectUnsupported(request, tx)) return;
       const inv = new IncomingInvite(request, tx, flow, this, this.options.contact(flow.protocol), this.options.timers);
       this.trackInvite(inv);
       this.handlers.onInvite(inv);
@@ -185,7 +276,9 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
       tx.respond(res);
       return;
     }
-    this.handlers.onRequest(request, tx, flow);
+    if (this.rejectUnsupported(request, tx)) return;
+    const handled = this.handlers.onRequest?.(request, tx, flow);
+    if (handled === false || this.handlers.onRequest === undefined) this.answerUnhandled(request, tx);
   }
 
   onCancel(inviteTx: ServerTransaction, cancel: SipRequest): void {
@@ -205,6 +298,11 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
   // ----------------------------------------------------------------- internals
   private trackInvite(inv: IncomingInvite): void {
     this.invitesByTx.set(inv.tx.id, inv);
+    inv.allowHeader = this.allow;
+    inv.onPrackPending = (dialog, pending) => {
+      if (pending) this.prackTargets.set(dialog.key, inv);
+      else if (this.prackTargets.get(dialog.key) === inv) this.prackTargets.delete(dialog.key);
+    };
     inv.onFinalSent = (status) => {
       this.invitesByTx.delete(inv.tx.id);
       if (inv.dialog !== undefined) inv.dialog.pendingInviteIn = false;
@@ -236,9 +334,17 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
       tx.respond(createResponse(request, 481));
       return;
     }
+    if (request.method === 'INVITE' && this.rejectUnsupported(request, tx)) return;
     const bad = dialog.receiveRequest(request);
     if (bad !== undefined) {
       tx.respond(createResponse(request, bad, 'Server Internal Error - CSeq out of order'));
+      return;
+    }
+    if (request.method === 'PRACK') {
+      // RFC 3262 §3: a PRACK that matches no unacknowledged reliable provisional gets 481.
+      const inv = this.prackTargets.get(dialog.key);
+      if (inv !== undefined) inv.receivePrack(request, tx);
+      else tx.respond(createResponse(request, 481));
       return;
     }
     if (request.method === 'INVITE') {
@@ -252,6 +358,11 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
         res.set('retry-after', String(Math.floor(Math.random() * 10)));
         tx.respond(res);
         return;
+      }
+      if (dialog.sessionTimer !== undefined) {
+        const wrapped = dialog.sessionTimer.incomingRefresh(request, tx);
+        if (wrapped === undefined) return; // answered (422)
+        tx = wrapped;
       }
       dialog.pendingInviteIn = true;
       const inv = new IncomingInvite(request, tx, flow, this, dialog.localContact, this.options.timers, dialog);
@@ -271,11 +382,38 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
       dialog.onTerminated?.();
       return;
     }
+    if (request.method === 'UPDATE' && dialog.sessionTimer !== undefined) {
+      const wrapped = dialog.sessionTimer.incomingRefresh(request, tx);
+      if (wrapped === undefined) return; // answered (422)
+      tx = wrapped;
+    }
     if (dialog.onRequest !== undefined) {
       dialog.onRequest(request, tx);
       return;
     }
+    if (request.method === 'OPTIONS') {
+      const res = this.optionsResponse(request);
+      tx.respond(res);
+      return;
+    }
     tx.respond(createResponse(request, request.method === 'INFO' || request.method === 'UPDATE' ? 200 : 501));
+  }
+
+  /** §8.2.2.3: a Require tag we do not support → 420 with Unsupported. Returns true when it answered. */
+  private rejectUnsupported(request: SipRequest, tx: ServerTransaction): boolean {
+    const missing = unsupportedRequired(request, this.supported);
+    if (missing.length === 0) return false;
+    const res = createResponse(request, 420, undefined, newTag());
+    res.set('unsupported', missing.join(', '));
+    tx.respond(res);
+    return true;
+  }
+
+  /** A request outside a dialog that the TU did not handle. */
+  private answerUnhandled(request: SipRequest, tx: ServerTransaction): void {
+    if (tx.state !== 'trying' && tx.state !== 'proceeding') return; // answered after all
+    if (request.method === 'OPTIONS') tx.respond(this.optionsResponse(request));
+    else tx.respond(createResponse(request, 501, undefined, newTag()));
   }
 
   private endDialog(dialog: Dialog): void {
@@ -286,19 +424,31 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
   }
 }
 
-/** A re-INVITE on an existing dialog: responses update that dialog, not a new one. */
+/**
+ * A re-INVITE on an existing dialog: responses update that dialog, not a new one.
+ * Reliable provisionals are PRACKed like for an initial INVITE; a 481 or 408
+ * final (or a timeout) ends the dialog (§12.2.1.2, §14.1) after onFailure.
+ */
 export class ReInvite implements ClientTransactionUser {
   tx: ClientTransaction | undefined;
   finalStatus: number | undefined;
   /** false: the user sends the ACK itself with ack() (e.g. offerless re-INVITE, answer in the ACK). */
   autoAck = true;
+  /** false: reliable provisionals are never PRACKed automatically (the TU calls prack()). */
+  autoPrack = true;
+  private lastRSeq: number | undefined;
   constructor(
     readonly request: SipRequest,
     readonly destination: Destination,
     private readonly handlers: OutgoingInviteHandlers,
-    private readonly sender: AckSender,
+    private readonly sender: AckSender & { endDialogAfter?(dialog: Dialog, status: number): void },
     readonly dialog: Dialog,
   ) {}
+
+  /** PRACK a reliable provisional to this re-INVITE (RFC 3262), optionally with a body. */
+  prack(response: SipResponse, options: RequestOptions = {}): Promise<SipResponse> {
+    return sendPrackFor(this.sender, this.dialog, response, options);
+  }
 
   cancel(reason?: string): void {
     if (this.finalStatus === undefined) this.tx?.cancel(reason);
@@ -312,7 +462,15 @@ export class ReInvite implements ClientTransactionUser {
 
   onResponse(response: SipResponse): void {
     if (response.status < 200) {
-      if (response.status > 100 && this.finalStatus === undefined) this.handlers.onProvisional?.(response, this.dialog);
+      if (response.status <= 100 || this.finalStatus !== undefined) return;
+      const rseq = sequenceReliable(response, this.lastRSeq);
+      if (rseq === 'drop') return;
+      this.handlers.onProvisional?.(response, this.dialog);
+      if (rseq !== undefined) {
+        this.lastRSeq = rseq;
+        const tuSends = this.handlers.onReliableProvisional?.(response, this.dialog) === true;
+        if (!tuSends && this.autoPrack) this.prack(response).catch(() => undefined);
+      }
       return;
     }
     if (response.status < 300) {
@@ -323,6 +481,7 @@ export class ReInvite implements ClientTransactionUser {
       this.finalStatus = response.status;
       this.dialog.pendingInviteOut = false;
       this.dialog.refreshTargetFromResponse(response);
+      this.dialog.sessionTimer?.refreshAnswered(response);
       this.handlers.onAnswer(response, this.dialog);
       if (this.autoAck && this.dialog.lastAck?.cseq.seq !== this.request.cseq.seq) this.ack(this.dialog);
       return;
@@ -342,6 +501,8 @@ export class ReInvite implements ClientTransactionUser {
     if (this.finalStatus !== undefined) return;
     this.finalStatus = response.status;
     this.dialog.pendingInviteOut = false;
+    this.dialog.sessionTimer?.refreshAnswered(response);
     this.handlers.onFailure(response);
+    if (response.status === 481 || response.status === 408) this.sender.endDialogAfter?.(this.dialog, response.status);
   }
 }
