@@ -9,6 +9,7 @@ command -v rtpengine >/dev/null 2>&1 || need_apt+=(rtpengine-daemon)
 if [ "${1:-}" = "--test" ]; then
   command -v sipp >/dev/null 2>&1 || need_apt+=(sip-tester)
   command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+  command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)   # browser tests (playwright-core)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}" >&2

@@ -395,6 +395,12 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       port: config.http.port,
       metrics,
       health: () => ({ ok: !draining, calls: calls.size, registrations: bindings.size, draining }),
+      // Provisioning/self-care API, pages and live calls view (src/api/app.ts).
+      directory,
+      calls,
+      dataDir: config.dataDir,
+      sipRealm: realm,
+      log: log.child({ layer: 'api' }),
     });
     cleanups.push(() => http.app.close());
 

@@ -1,11 +1,12 @@
 /**
- * The HTTP side: /healthz and /metrics for now (the provisioning API and pages
- * come with their own routes).
+ * The HTTP side: /healthz, /metrics, and, when the server passes its directory, the
+ * provisioning REST API (/api/v1), its OpenAPI document and the web pages (see app.ts).
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Metrics } from './metrics.js';
+import { createHttpApp, type HttpAppOptions } from './app.js';
 
-export interface HttpOptions {
+export interface HttpOptions extends Omit<HttpAppOptions, 'metrics' | 'health' | 'localActor'> {
   host: string;
   port: number;
   metrics: Metrics;
@@ -13,17 +14,10 @@ export interface HttpOptions {
 }
 
 export async function startHttp(o: HttpOptions): Promise<{ app: FastifyInstance; port: number }> {
-  const app = Fastify({ logger: false });
-  app.get('/healthz', async (_req, reply) => {
-    const h = o.health();
-    return reply.code(h.ok ? 200 : 503).send(h);
-  });
-  app.get('/metrics', async (_req, reply) => {
-    const text = await o.metrics.registry.metrics();
-    return reply.type(o.metrics.registry.contentType).send(text);
-  });
-  await app.listen({ host: o.host, port: o.port });
+  const { host, port: wanted, ...rest } = o;
+  const { app } = await createHttpApp({ env: process.env, ...rest });
+  await app.listen({ host, port: wanted });
   const addr = app.server.address();
-  const port = typeof addr === 'object' && addr !== null ? addr.port : o.port;
+  const port = typeof addr === 'object' && addr !== null ? addr.port : wanted;
   return { app, port };
 }

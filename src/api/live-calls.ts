@@ -1,0 +1,73 @@
+/**
+ * A read-only view of the server's live calls (`server.calls`) for the API and the live calls
+ * page. Typed structurally so that the API does not depend on the B2BUA's classes: anything
+ * with these fields (B2BCall, or a feature's own call objects) shows up.
+ */
+export interface DialogLike {
+  callId: string;
+  state: string;
+  localUri: { toString(): string };
+  remoteUri: { toString(): string };
+}
+
+export interface LiveCall {
+  id: string;
+  state: string;
+  startedAt: number;
+  connectedAt?: number | undefined;
+  aDialog?: DialogLike | undefined;
+  bDialog?: DialogLike | undefined;
+  a?: { request: { get(name: string): string | undefined } };
+  hangup?(by: 'a' | 'b' | 'server', why: string): void;
+}
+
+export interface LegView {
+  leg: string;
+  callId: string | null;
+  from: string | null;
+  to: string | null;
+  state: string;
+}
+
+export interface CallView {
+  id: string;
+  state: string;
+  /** The mobility feature handling the call (origin of spec §17.2), or "basic". */
+  feature: string;
+  startedAt: number;
+  connectedAt: number | null;
+  legs: LegView[];
+}
+
+/** A From/To value without its tag (the page shows who talks to whom, not dialog ids). */
+function stripTag(v: string | { toString(): string } | undefined): string | null {
+  if (v === undefined) return null;
+  return v.toString().replace(/;\s*tag=[^;>]*/gi, '').trim();
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+export function viewCall(c: LiveCall): CallView {
+  const x = c as unknown as Record<string, unknown>;
+  // Features may tag their calls (origin/feature/label); plain calls are "basic".
+  const feature = str(x.feature) ?? str(x.origin) ?? str(x.label) ?? 'basic';
+  const legs: LegView[] = [];
+  if (c.aDialog) legs.push({ leg: 'A', callId: c.aDialog.callId, from: stripTag(c.aDialog.remoteUri), to: stripTag(c.aDialog.localUri), state: c.aDialog.state });
+  else legs.push({ leg: 'A', callId: c.id, from: stripTag(c.a?.request.get('from')), to: stripTag(c.a?.request.get('to')), state: c.state });
+  if (c.bDialog) legs.push({ leg: 'B', callId: c.bDialog.callId, from: stripTag(c.bDialog.localUri), to: stripTag(c.bDialog.remoteUri), state: c.bDialog.state });
+  // Extra legs of features (e.g. SNR forks, DVO CTRL) if they expose them as `legs`.
+  const extra = x.legs;
+  if (Array.isArray(extra)) {
+    for (const l of extra as Record<string, unknown>[]) {
+      legs.push({ leg: String(l.leg ?? l.role ?? '?'), callId: str(l.callId) ?? null, from: str(l.from) ?? null, to: str(l.to) ?? null, state: String(l.state ?? '') });
+    }
+  }
+  return { id: c.id, state: c.state, feature, startedAt: c.startedAt, connectedAt: c.connectedAt ?? null, legs };
+}
+
+export function snapshot(calls: ReadonlyMap<string, LiveCall> | undefined): CallView[] {
+  if (!calls) return [];
+  return [...calls.values()].map(viewCall).sort((a, b) => a.startedAt - b.startedAt);
+}

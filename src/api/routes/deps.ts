@@ -1,0 +1,23 @@
+/** What the route modules share. */
+import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { AccountStore } from '../auth/accounts.js';
+import type { LoginThrottle } from '../auth/guard.js';
+import type { LiveCall } from '../live-calls.js';
+import type { Routes } from '../route.js';
+import type { ProvisioningService } from '../service.js';
+
+export interface RouteDeps {
+  svc: ProvisioningService;
+  accounts: AccountStore;
+  routes: Routes;
+  log: Logger;
+  throttle: LoginThrottle;
+  calls: ReadonlyMap<string, LiveCall> | undefined;
+  /** Where HTTP backups are written before download. */
+  dataDir: string | undefined;
+  /** Interval of the live-calls event stream. */
+  callsStreamIntervalMs: number;
+  /** Open event streams, ended when the server closes (they would hold it open). */
+  streams: Set<ServerResponse>;
+}
