@@ -7,13 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpApp } from '../../src/api/app.js';
 import { Directory } from '../../src/directory/index.js';
 
-const CLI = join(process.cwd(), 'src/cli/admin.ts');
-const TSX = join(process.cwd(), 'node_modules/.bin/tsx');
+// The built CLI, as installed by the package's "bin" (npm test builds dist/ first).
+const CLI = join(process.cwd(), 'dist/cli/admin.js');
+const NODE = process.execPath;
 let dataDir: string;
 
 function cli(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(TSX, [CLI, ...args], { env: { ...process.env, MA_API_URL: '', MA_API_TOKEN: '', ...(opts.env ?? {}) }, timeout: 60_000 }, (err, stdout, stderr) =>
+    const child = execFile(NODE, [CLI, ...args], { env: { ...process.env, MA_API_URL: '', MA_API_TOKEN: '', ...(opts.env ?? {}) }, timeout: 60_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
     child.stdin!.end(opts.input ?? '');

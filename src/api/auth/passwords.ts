@@ -6,7 +6,16 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
 // N = 2^14, r = 8: the scrypt paper's interactive-login cost (~100 ms on a server core, more on small VMs).
-const N = 1 << 14;
+let N = 1 << 14;
+
+/**
+ * Change the cost of NEW hashes (stored hashes keep theirs). For test suites only:
+ * test/setup.ts lowers it so hundreds of logins do not dominate CI time.
+ */
+export function setPasswordHashCost(log2N: number): void {
+  if (!Number.isInteger(log2N) || log2N < 4 || log2N > 20) throw new RangeError('scrypt cost must be 2^4..2^20');
+  N = 1 << log2N;
+}
 const R = 8;
 const P = 1;
 const KEYLEN = 32;
