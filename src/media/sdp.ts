@@ -250,6 +250,11 @@ export interface BuildPstnSdpParams {
 
 const E164 = /^\+[1-9]\d{1,14}$/;
 const DIGITS = /^\d+$/;
+/**
+ * DVO-01 / D-41: the number in `c=PSTN E164` is any string of dialable characters
+ * (clients send local forms such as 4085551234); RFC 7195's stricter syntax is not enforced.
+ */
+const DIALABLE = /^\+?[0-9*#A-Da-d]{1,24}$/;
 
 /**
  * A 183/200 body announcing a PSTN bearer:
@@ -306,7 +311,7 @@ function validConnection(value: string): string | undefined {
   }
   if (net === 'PSTN') {
     if (type !== 'E164') return `unknown PSTN address type in c=: ${type}`;
-    return addr === '-' || E164.test(addr) ? undefined : `bad E.164 number in c=: ${addr}`;
+    return addr === '-' || DIALABLE.test(addr) ? undefined : `bad number in c=PSTN E164: ${addr}`;
   }
   return `unknown network type in c=: ${net}`;
 }

@@ -173,8 +173,15 @@ describe('isValidSdp / validateSdp', () => {
     ['bad c=', good.replace('c=IN IP4 127.0.0.1', 'c=IN IP4 300.1.1.1'), /IPv4/],
     ['c= wrong field count', good.replace('c=IN IP4 127.0.0.1', 'c=IN IP4'), /c=/],
     ['no connection', good.replace('c=IN IP4 127.0.0.1\r\n', ''), /no c= line/],
-    ['bad PSTN number', buildPstnSdp({ number: '+14085551234', setup: 'active', sessionVersion: 1 }).replace('+14085551234', '408-555'), /E\.164/],
+    ['bad PSTN number', buildPstnSdp({ number: '+14085551234', setup: 'active', sessionVersion: 1 }).replace('+14085551234', '408-555'), /c=PSTN E164/],
   ];
+
+  it('accepts local and escaped dialable forms in c=PSTN E164 (DVO-01, D-41)', () => {
+    for (const n of ['4085551234', '914085551111', '+14085551234', '1239876', '*86#']) {
+      const body = buildPstnSdp({ number: '+14085551234', setup: 'active', sessionVersion: 1 }).replace('+14085551234', n);
+      expect(validateSdp(body), n).toEqual({ ok: true });
+    }
+  });
 
   it.each(bad)('rejects %s', (_name, body, reason) => {
     const v = validateSdp(body);
