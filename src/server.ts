@@ -279,6 +279,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         ua: sip.ua,
         media: callMedia,
         log: callLog,
+        ...(config.sip.sessionTimer.enabled
+          ? { sessionTimer: { sessionExpires: config.sip.sessionTimer.sessionExpiresS, minSE: config.sip.sessionTimer.minSeS } }
+          : {}),
         onConnected: (c) => {
           metrics.callSetupSeconds.observe((Date.now() - received) / 1000);
           opts.onConnected?.(c);

@@ -46,6 +46,22 @@ export class CallMedia {
     return r.sdp;
   }
 
+  /**
+   * An offer between two media tags the call chooses itself: a new leg taking over one
+   * side (session resumption), or a local answer while that side is gone. Port latching
+   * keeps the anchor's ports towards `toTag`, so that side needs no re-INVITE.
+   */
+  async offerBetween(aInvite: SipRequest, fromTag: string, toTag: string, sdp: string): Promise<string> {
+    const r = await this.anchor.offer({ callId: aInvite.callId, fromTag, toTag, sdp, flags: ['port-latching'] });
+    return r.sdp;
+  }
+
+  /** The answer to offerBetween(fromTag, toTag), carrying `toTag`'s SDP; returns the SDP for `fromTag`. */
+  async answerBetween(aInvite: SipRequest, fromTag: string, toTag: string, sdp: string): Promise<string> {
+    const r = await this.anchor.answer({ callId: aInvite.callId, fromTag, toTag, sdp, flags: ['port-latching'] });
+    return r.sdp;
+  }
+
   /** Delete the call in rtpengine; returns its final per-leg packet counts for the call log. */
   async release(aInvite: SipRequest): Promise<MediaSummary | undefined> {
     const stats = await this.anchor.deleteWithStats(aInvite.callId);

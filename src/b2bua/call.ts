@@ -15,6 +15,9 @@ import type { OutgoingInvite } from '../sip/ua/outgoing-invite.js';
 import type { UserAgentCore } from '../sip/ua/user-agent-core.js';
 import { bestFinalStatus, statusForCaller } from './best-response.js';
 import type { CallMedia } from './call-media.js';
+import { placeholderAnswer } from './sdp-placeholder.js';
+import { calleeSession, calleeTimerHeaders, isSessionRefresh, negotiateCallerTimer, type SessionTimerConfig, startLegTimer } from './leg-session-timer.js';
+import { relayReliableProvisional } from './early-prack.js';
 
 export interface CallLogger {
   debug(obj: object, msg?: string): void;
@@ -38,6 +41,72 @@ export interface CallTarget {
   delayMs?: number;
   /** For logs and metrics: 'line', 'trunk', 'rd'... */
   label?: string;
+  /**
+   * Answer Too Soon (spec TMR-02): a 2xx arriving sooner than this after this branch's
+   * INVITE was sent is ACKed, then BYEd, and the branch counts as failed (480) while the
+   * others keep ringing. 0 or undefined: off.
+   */
+  answerTooSoonMs?: number;
+  /** Relay this branch's provisionals as a plain 180, never its early media (spec SNR-05, D-09). */
+  noEarlyMedia?: boolean;
+  /**
+   * Confirm this branch before it may win (spec VMA-03): on its 2xx the call ACKs it and
+   * keeps the caller ringing; the branch wins only if the promise resolves true. False, an
+   * error, or a BYE from the branch BYEs it / ends it and counts it as failed (480). A
+   * branch still being confirmed when another wins, the caller leaves or the call is
+   * diverted gets a BYE (and `signal` is aborted). Needs an SDP offer from the caller.
+   */
+  confirm?(c: BranchConfirmation): Promise<boolean>;
+  /** Lifecycle of this branch (metrics, logs). Called synchronously; must not throw. */
+  onEvent?(e: BranchEvent): void;
+}
+
+/** What a branch confirmer (CallTarget.confirm) gets. */
+export interface BranchConfirmation {
+  /** The media anchor's call id (the A-leg Call-ID)… */
+  readonly callId: string;
+  /** …and the branch's media tag (its To tag): prompts are played *to* this tag. */
+  readonly mediaTag: string;
+  readonly dialog: Dialog;
+  /** The branch's 2xx (already ACKed). */
+  readonly response: SipResponse;
+  /** Aborted when the branch is no longer wanted (another won, caller left, call diverted or ended). */
+  readonly signal: AbortSignal;
+  /** Set by the confirmer: every INFO on the branch's dialog (the call answers it 200), e.g. DTMF. */
+  onInfo?: (info: SipRequest) => void;
+}
+
+export type BranchEvent =
+  | { kind: 'launched' }
+  | { kind: 'answer-too-soon'; afterMs: number }
+  | { kind: 'ring-timeout' }
+  | { kind: 'confirming' }
+  | { kind: 'confirm-failed'; why: 'rejected' | 'hangup' | 'error' }
+  | { kind: 'won' }
+  | { kind: 'failed'; status: number };
+
+/** Follows one call from outside (a feature that only shaped its targets). Must not throw. */
+export interface CallObserver {
+  onStart?(call: B2BCall): void;
+  onConnected?(call: B2BCall): void;
+  onEnd?(call: B2BCall, end: CallEnd): void;
+  /**
+   * Nothing answered and no target group is left: return groups to try instead of
+   * failing the caller with `status` (call forwarding), or undefined. Asked once per call.
+   */
+  onExhausted?(call: B2BCall, status: number): CallTarget[][] | undefined;
+}
+
+const callObservers = new WeakMap<IncomingInvite, CallObserver[]>();
+
+/**
+ * Observe the B2BCall that runs (or will run) for `inv`: lets a feature that only
+ * returns target groups (Feature.lineTargets) follow the call it shaped.
+ */
+export function observeCall(inv: IncomingInvite, observer: CallObserver): void {
+  const list = callObservers.get(inv);
+  if (list === undefined) callObservers.set(inv, [observer]);
+  else list.push(observer);
 }
 
 export type CallState = 'routing' | 'early' | 'connected' | 'ended';
@@ -56,6 +125,10 @@ export interface CallOptions {
   log: CallLogger;
   onEnd?(call: B2BCall, end: CallEnd): void;
   onConnected?(call: B2BCall): void;
+  /** See B2BCall.onCallerLost. */
+  onCallerLost?(call: B2BCall): boolean;
+  /** RFC 4028 per leg (see leg-session-timer.ts); undefined: no session timers. */
+  sessionTimer?: SessionTimerConfig;
 }
 
 /** Statuses after which the next target group (another gateway) is tried. */
@@ -68,6 +141,10 @@ interface BranchState {
   status: number | undefined;
   /** Cancelled by its ring timer: counts as no answer (480), not as 487. */
   noAnswer?: boolean;
+  /** When its INVITE was sent (Answer Too Soon is measured from here, TMR-05). */
+  sentAt?: number;
+  /** Answered and ACKed, waiting for target.confirm (status stays undefined: still pending). */
+  confirming?: { abort: AbortController; dialog: Dialog };
 }
 
 export class B2BCall {
@@ -82,6 +159,26 @@ export class B2BCall {
   private statuses: number[] = [];
   private aOfferless: boolean;
   private ended = false;
+  /**
+   * Consulted when the caller side BYEs a connected call: true keeps the B-leg up (e.g.
+   * session resumption holds the far end on MoH, spec SR-02) and the call waits with
+   * `callerLost` set until attachCaller() or hangup(). Settable after construction.
+   */
+  onCallerLost: ((call: B2BCall) => boolean) | undefined;
+  /** The caller's leg is gone while the B-leg is kept (see onCallerLost). */
+  callerLost = false;
+  /** hangup() runs: the BYEs we send ourselves never count as the caller leaving. */
+  private releasing = false;
+  /** The B-leg's latest SDP (answer or offer): re-pointing media to a new caller needs it. */
+  private bSdp: string | undefined;
+  /** Media tag of the caller side: the A-leg From tag, then an attached caller's. */
+  private callerTag = '';
+  /** Last SDP each side sent us / we sent it: refreshes are answered locally with `sent`. */
+  private readonly legSdp = { a: { got: undefined as string | undefined, sent: undefined as string | undefined }, b: { got: undefined as string | undefined, sent: undefined as string | undefined } };
+  /** 2xx headers of the caller's session timer (negotiated in start()). */
+  private aTimer: ReturnType<typeof negotiateCallerTimer> | undefined;
+  /** re-INVITEs being relayed: a BYE meanwhile answers them 487 so none outlives the call (drachtio-server#145). */
+  private readonly relaying = new Set<NonNullable<Dialog['reinvite']>>();
 
   constructor(
     readonly a: IncomingInvite,
@@ -89,6 +186,8 @@ export class B2BCall {
   ) {
     this.id = a.request.callId;
     this.aOfferless = a.request.body.length === 0;
+    this.onCallerLost = opts.onCallerLost;
+    this.callerTag = a.request.from.tag ?? '';
     a.onCancel = () => this.onCallerCancel();
     a.onAckTimeout = () => this.hangup('server', 'no ACK for 2xx');
   }
@@ -99,6 +198,16 @@ export class B2BCall {
 
   /** Route the call: each group is a set of parallel forks; the next group is tried on failover statuses. */
   async start(groups: CallTarget[][]): Promise<void> {
+    for (const o of this.observers()) o.onStart?.(this);
+    if (this.opts.sessionTimer !== undefined) {
+      this.aTimer = negotiateCallerTimer(this.a.request, this.opts.sessionTimer);
+      if ('reject' in this.aTimer) {
+        const r = this.aTimer.reject;
+        this.a.reject(r.status, { headers: r.headers, ...(r.reason !== undefined ? { reason: r.reason } : {}) });
+        return void this.finish({ result: 'failed', status: r.status, by: 'server' });
+      }
+    }
+    if (!this.aOfferless) this.legSdp.a.got = this.a.request.bodyText;
     this.groups = groups.filter((g) => g.length > 0);
     if (this.groups.length === 0) return this.fail(404);
     if (this.opts.media !== undefined && !this.aOfferless) {
@@ -110,15 +219,30 @@ export class B2BCall {
       }
       if (this.ended) return;
     } else this.bOffer = this.aOfferless ? undefined : this.a.request.bodyText;
+    this.routed = true;
     this.nextGroup();
   }
 
   private bOffer: string | undefined;
+  /** The first group was launched (the B-leg offer is ready). */
+  private routed = false;
+  private exhaustedAsked = false;
+
+  private observers(): readonly CallObserver[] {
+    return callObservers.get(this.a) ?? [];
+  }
 
   private nextGroup(): void {
     const group = this.groups.shift();
     if (group === undefined) {
       const best = bestFinalStatus(this.statuses) ?? 480;
+      const instead = this.exhausted(best);
+      if (instead !== undefined) {
+        this.statuses = [];
+        this.groups = instead;
+        this.nextGroup();
+        return;
+      }
       this.fail(statusForCaller(best));
       return;
     }
@@ -135,7 +259,9 @@ export class B2BCall {
     if (this.ended || this.state === 'connected') return;
     const t = branch.target;
     const ua = this.opts.ua;
-    const headers: Record<string, string | string[]> = { supported: 'replaces, timer', ...(t.headers ?? {}) };
+    const st = this.opts.sessionTimer === undefined ? {} : calleeTimerHeaders(this.opts.sessionTimer);
+    const headers: Record<string, string | string[]> = { ...st, ...(t.headers ?? {}) };
+    headers.supported = [...new Set(['replaces', 'timer', '100rel', ...[headers.supported ?? []].flat().flatMap((v) => v.split(',').map((x) => x.trim()))].filter((x) => x !== ''))].join(', ');
     const req = ua.createRequest({
       method: 'INVITE',
       uri: t.uri,
@@ -143,17 +269,21 @@ export class B2BCall {
       to: t.to,
       options: this.bOffer === undefined ? { headers } : { headers, body: this.bOffer, contentType: 'application/sdp' },
     });
+    branch.sentAt = Date.now();
     branch.invite = ua.invite(req, t.destination, {
       onProvisional: (res, dialog) => this.onBranchProvisional(branch, res, dialog),
       onAnswer: (res, dialog) => this.onBranchAnswer(branch, res, dialog),
       onFailure: (res) => this.onBranchFailure(branch, res),
+      onReliableProvisional: () => true, // PRACKed by relayProvisional (end to end, or locally)
     });
     if (this.aOfferless) branch.invite.autoAck = false;
+    t.onEvent?.({ kind: 'launched' });
     if (t.ringTimeoutMs !== undefined && t.ringTimeoutMs > 0) {
       branch.timer = setTimeout(() => {
         branch.timer = undefined;
         if (branch.status === undefined) {
           branch.noAnswer = true;
+          t.onEvent?.({ kind: 'ring-timeout' });
           branch.invite?.cancel();
         }
       }, t.ringTimeoutMs);
@@ -167,27 +297,63 @@ export class B2BCall {
     void this.relayProvisional(branch, res).catch((e: Error) => this.log.warn({ err: e.message }, 'relaying provisional failed'));
   }
 
-  private async relayProvisional(_branch: BranchState, res: SipResponse): Promise<void> {
-    const status = res.status === 181 || res.status === 182 ? 180 : res.status;
+  private async relayProvisional(branch: BranchState, res: SipResponse): Promise<void> {
+    const noEarlyMedia = branch.target.noEarlyMedia === true;
+    const status = res.status === 181 || res.status === 182 || noEarlyMedia ? 180 : res.status;
     let body: string | undefined;
-    if (res.body.length > 0 && res.contentType?.startsWith('application/sdp') === true && !this.aOfferless) {
+    if (res.body.length > 0 && res.contentType?.startsWith('application/sdp') === true && !this.aOfferless && !noEarlyMedia) {
       body = this.opts.media !== undefined ? await this.opts.media.answerFromCallee(this.a.request, res) : res.bodyText;
     }
     if (this.ended || this.a.finalStatus !== undefined) return;
-    this.a.progress(status, body === undefined ? {} : { body, contentType: 'application/sdp' });
+    relayReliableProvisional(this.a, branch.invite, res, status, body, this.log);
   }
 
   private onBranchAnswer(branch: BranchState, res: SipResponse, dialog: Dialog): void {
+    const cancelledByUs = branch.status !== undefined;
     branch.status = res.status;
     this.clearBranchTimer(branch);
-    if (this.ended || this.bDialog !== undefined) {
-      void this.opts.ua.bye(dialog);
+    if (this.ended || this.bDialog !== undefined || cancelledByUs) {
+      this.dropAnswered(branch, dialog);
       return;
     }
+    const t = branch.target;
+    const afterMs = Date.now() - (branch.sentAt ?? 0);
+    if (t.answerTooSoonMs !== undefined && t.answerTooSoonMs > 0 && afterMs < t.answerTooSoonMs) {
+      // TMR-02: most likely the mobile network's voicemail answering a phone that is off.
+      this.log.info({ label: t.label, uri: t.uri, afterMs }, 'answer too soon: branch dropped');
+      t.onEvent?.({ kind: 'answer-too-soon', afterMs });
+      this.dropAnswered(branch, dialog);
+      branch.status = 480;
+      this.branchFailed(branch, 480);
+      return;
+    }
+    if (t.confirm !== undefined && !this.aOfferless) {
+      this.startConfirm(branch, res, dialog);
+      return;
+    }
+    this.win(branch, res, dialog);
+  }
+
+  /** ACK, then BYE, a 2xx we do not want (in that order: SNR-04). */
+  private dropAnswered(branch: BranchState, dialog: Dialog): void {
+    if (dialog.lastAck === undefined) branch.invite?.ack(dialog);
+    void this.opts.ua.bye(dialog);
+  }
+
+  /** `branch` answered and is accepted: it becomes the B-leg, every other branch is released. */
+  private win(branch: BranchState, res: SipResponse, dialog: Dialog): void {
     this.bDialog = dialog;
     this.bindDialog(dialog, 'b');
+    this.legSdp.b.sent = this.bOffer;
+    if (res.body.length > 0) this.legSdp.b.got = res.bodyText;
+    const stc = this.opts.sessionTimer;
+    if (stc !== undefined) {
+      startLegTimer(this.opts.ua, dialog, calleeSession(res, stc), stc, () => this.hangup('server', 'session expired (B-leg)'), () => this.legSdp.b.sent);
+    }
+    branch.target.onEvent?.({ kind: 'won' });
     // The first answer wins; the others are cancelled with RFC 3326 "completed elsewhere".
     for (const other of this.branches) {
+      if (other !== branch) this.abandonConfirm(other);
       if (other !== branch && other.status === undefined) {
         this.clearBranchTimer(other);
         other.status = 487;
@@ -203,6 +369,7 @@ export class B2BCall {
   private async connect(branch: BranchState, res: SipResponse): Promise<void> {
     let body: string | undefined;
     const sdp = res.body.length > 0 ? res.bodyText : undefined;
+    if (sdp !== undefined) this.bSdp = sdp;
     if (sdp !== undefined) {
       if (this.opts.media === undefined) body = sdp;
       else if (this.aOfferless) body = await this.opts.media.offerFromCallee(this.a.request, res);
@@ -214,7 +381,13 @@ export class B2BCall {
       this.hangup('server', 'caller gone before answer');
       return;
     }
-    this.aDialog = this.a.accept(body === undefined ? {} : { body, contentType: 'application/sdp' });
+    const th = this.aTimer !== undefined && !('reject' in this.aTimer) ? this.aTimer : undefined;
+    const headers = th?.headers ?? {};
+    this.aDialog = this.a.accept(body === undefined ? { headers } : { headers, body, contentType: 'application/sdp' });
+    this.legSdp.a.sent = body;
+    if (th?.session !== undefined && this.opts.sessionTimer !== undefined) {
+      startLegTimer(this.opts.ua, this.aDialog, th.session, this.opts.sessionTimer, () => this.hangup('server', 'session expired (A-leg)'), () => this.legSdp.a.sent);
+    }
     this.bindDialog(this.aDialog, 'a');
     this.state = 'connected';
     this.connectedAt = Date.now();
@@ -222,6 +395,7 @@ export class B2BCall {
       this.a.onAck = (ack) => void this.ackLateOffer(branch, ack);
     }
     this.opts.onConnected?.(this);
+    for (const o of this.observers()) o.onConnected?.(this);
   }
 
   /** Late offer: the caller's ACK carries the answer, which the callee gets in its ACK. */
@@ -236,11 +410,17 @@ export class B2BCall {
 
   private onBranchFailure(branch: BranchState, res: SipResponse): void {
     this.clearBranchTimer(branch);
-    const status = branch.noAnswer === true ? 480 : res.status;
+    this.branchFailed(branch, branch.noAnswer === true ? 480 : res.status);
+  }
+
+  /** A branch ended without being accepted: try the next group or fail the caller once none is left. */
+  private branchFailed(branch: BranchState, status: number): void {
     if (branch.status === undefined) branch.status = status;
     if (status !== 487 || branch.noAnswer === true) this.statuses.push(status);
     this.log.debug({ status, label: branch.target.label, uri: branch.target.uri }, 'branch failed');
-    if (this.ended || this.bDialog !== undefined) return;
+    branch.target.onEvent?.({ kind: 'failed', status });
+    // (onEvent may have diverted the call: then `branch` is no longer one of this.branches.)
+    if (this.ended || this.bDialog !== undefined || !this.branches.includes(branch)) return;
     if (this.branches.some((b) => b.status === undefined)) return; // others still ringing
     if (this.a.cancelled) return; // caller CANCEL is being answered
     const retry = this.statuses.length > 0 && this.statuses.every((s) => FAILOVER.has(s));
@@ -253,11 +433,117 @@ export class B2BCall {
     this.nextGroup();
   }
 
+  // ------------------------------------------------------- branch confirmation
+  /** VMA-03: the branch answered; ACK it, keep the caller ringing, and let target.confirm decide. */
+  private startConfirm(branch: BranchState, res: SipResponse, dialog: Dialog): void {
+    const abort = new AbortController();
+    branch.status = undefined; // still pending: the call must not fail or move on meanwhile
+    branch.confirming = { abort, dialog };
+    if (dialog.lastAck === undefined) branch.invite?.ack(dialog);
+    const c: BranchConfirmation = { callId: this.id, mediaTag: res.to.tag ?? '', dialog, response: res, signal: abort.signal };
+    dialog.owner = this;
+    dialog.onRequest = (req, tx) => {
+      if (req.method === 'INFO' || req.method === 'OPTIONS') {
+        tx.respond(createResponse(req, 200));
+        if (req.method === 'INFO') c.onInfo?.(req);
+      } else if (req.method === 'INVITE') {
+        dialog.reinvite?.reject(491); // not bridged yet: the peer retries later
+        dialog.reinvite = undefined;
+      } else tx.respond(createResponse(req, 501));
+    };
+    // The branch hangs up during the prompt: it has an owner that ends it (field lesson, freeswitch#2830).
+    dialog.onTerminated = () => {
+      if (branch.confirming === undefined) return;
+      branch.confirming = undefined;
+      abort.abort();
+      branch.target.onEvent?.({ kind: 'confirm-failed', why: 'hangup' });
+      this.branchFailed(branch, 480);
+    };
+    branch.target.onEvent?.({ kind: 'confirming' });
+    const run = async (): Promise<boolean> => {
+      // The branch's media must be known to the anchor before a prompt can be played to it.
+      if (this.opts.media !== undefined && res.body.length > 0) await this.opts.media.answerFromCallee(this.a.request, res);
+      if (branch.confirming === undefined) return false;
+      return branch.target.confirm!(c);
+    };
+    run().then(
+      (ok) => this.confirmDone(branch, res, dialog, ok === true ? 'accepted' : 'rejected'),
+      (e: Error) => {
+        this.log.warn({ err: e.message, label: branch.target.label }, 'branch confirmation failed');
+        this.confirmDone(branch, res, dialog, 'error');
+      },
+    );
+  }
+
+  private confirmDone(branch: BranchState, res: SipResponse, dialog: Dialog, outcome: 'accepted' | 'rejected' | 'error'): void {
+    if (branch.confirming === undefined) return; // abandoned meanwhile (another branch won, caller left, hangup)
+    branch.confirming = undefined;
+    if (outcome === 'accepted' && !this.ended && this.bDialog === undefined && this.a.finalStatus === undefined) {
+      branch.status = res.status;
+      this.win(branch, res, dialog);
+      return;
+    }
+    branch.target.onEvent?.({ kind: 'confirm-failed', why: outcome === 'error' ? 'error' : 'rejected' });
+    void this.opts.ua.bye(dialog);
+    this.branchFailed(branch, 480);
+  }
+
+  /** A branch still being confirmed is not wanted any more: it has answered, so it gets a BYE. */
+  private abandonConfirm(b: BranchState): void {
+    const c = b.confirming;
+    if (c === undefined) return;
+    b.confirming = undefined;
+    b.status = 487;
+    c.abort.abort();
+    void this.opts.ua.bye(c.dialog);
+  }
+
+  /**
+   * Route the still-unanswered call elsewhere (call forwarding, spec SNR-06): current forks
+   * are cancelled (branches being confirmed get a BYE), remaining groups are dropped and
+   * `groups` are tried as for start(). With no groups the caller gets `status` (after
+   * CallObserver.onExhausted). False when the call is answered, answering or over.
+   */
+  divert(groups: CallTarget[][], status = 480): boolean {
+    if (this.ended || this.bDialog !== undefined || this.a.finalStatus !== undefined) return false;
+    const next = groups.filter((g) => g.length > 0);
+    if (!this.routed) {
+      // start() is still preparing the offer: it will route to these instead.
+      this.groups = next;
+      this.statuses = next.length === 0 ? [status] : [];
+      return true;
+    }
+    for (const b of this.branches) {
+      this.clearBranchTimer(b);
+      this.abandonConfirm(b);
+      if (b.status === undefined) {
+        b.status = 487;
+        b.invite?.cancel();
+      }
+    }
+    this.branches = [];
+    this.statuses = next.length === 0 ? [status] : [];
+    this.groups = next;
+    this.nextGroup();
+    return true;
+  }
+
+  private exhausted(status: number): CallTarget[][] | undefined {
+    if (this.exhaustedAsked) return undefined;
+    this.exhaustedAsked = true;
+    for (const o of this.observers()) {
+      const g = o.onExhausted?.(this, status)?.filter((x) => x.length > 0);
+      if (g !== undefined && g.length > 0) return g;
+    }
+    return undefined;
+  }
+
   // ------------------------------------------------------------ A-leg events
   private onCallerCancel(): void {
     if (this.ended) return;
     for (const b of this.branches) {
       this.clearBranchTimer(b);
+      this.abandonConfirm(b);
       if (b.status === undefined) {
         b.status = 487;
         b.invite?.cancel();
@@ -273,6 +559,7 @@ export class B2BCall {
     dialog.onRequest = (req, tx) => this.onInDialogRequest(side, req, tx);
     dialog.onTerminated = () => {
       if (this.ended) return;
+      if (side === 'a' && this.keepAfterCallerLeft(dialog)) return;
       // The peer's BYE (already answered 200 by the UA core) ends the other side too.
       this.hangup(side, 'BYE');
     };
@@ -284,8 +571,16 @@ export class B2BCall {
 
   private onInDialogRequest(side: 'a' | 'b', req: SipRequest, tx: ServerTransaction): void {
     const peer = this.other(side);
+    if (peer === undefined && side === 'b' && this.callerLost && !this.ended) {
+      this.answerWhileCallerLost(req, tx);
+      return;
+    }
     if (peer === undefined || this.ended) {
       tx.respond(createResponse(req, 481));
+      return;
+    }
+    if (isSessionRefresh(req, this.legSdp[side].got)) {
+      this.answerRefresh(side, req, tx);
       return;
     }
     switch (req.method) {
@@ -310,6 +605,8 @@ export class B2BCall {
     const incoming = mine.reinvite;
     mine.reinvite = undefined;
     if (incoming === undefined) return;
+    this.relaying.add(incoming); // answered (or rejected 487 by finish) exactly once: reject after accept is a no-op
+    if (side === 'b' && req.body.length > 0) this.bSdp = req.bodyText;
     let offer: string | undefined;
     if (req.body.length > 0) {
       offer = this.opts.media !== undefined ? await this.opts.media.reoffer(this.a.request, mine, peer, req.bodyText) : req.bodyText;
@@ -318,6 +615,7 @@ export class B2BCall {
       onAnswer: (res) => {
         void (async () => {
           let answer: string | undefined;
+          if (side === 'a' && res.body.length > 0) this.bSdp = res.bodyText;
           if (res.body.length > 0) {
             answer =
               this.opts.media === undefined
@@ -326,15 +624,46 @@ export class B2BCall {
                   ? await this.opts.media.reoffer(this.a.request, peer, mine, res.bodyText)
                   : await this.opts.media.reanswer(this.a.request, mine, peer, res.bodyText);
           }
+          const peerSide = side === 'a' ? 'b' : 'a';
+          // Only once the offer succeeded: a retry after 491 must be relayed again (drachtio-server#318).
+          if (req.body.length > 0) this.legSdp[side].got = req.bodyText;
+          if (offer !== undefined) this.legSdp[peerSide].sent = offer;
+          if (res.body.length > 0) this.legSdp[peerSide].got = res.bodyText;
+          if (answer !== undefined) this.legSdp[side].sent = answer;
+          this.relaying.delete(incoming);
+          if (this.ended) return;
           incoming.accept(answer === undefined ? {} : { body: answer, contentType: 'application/sdp' });
         })().catch((e: Error) => {
           this.log.warn({ err: e.message }, 're-INVITE answer failed');
           incoming.reject(500);
         });
       },
-      onFailure: (res) => incoming.reject(res.status === 491 ? 491 : res.status >= 500 ? 500 : res.status),
+      onFailure: (res) => {
+        this.relaying.delete(incoming);
+        incoming.reject(res.status === 491 ? 491 : res.status >= 500 ? 500 : res.status);
+      },
     });
     if (out === undefined) incoming.reject(491);
+  }
+
+  /**
+   * A session refresh (RFC 4028) or SDP no-op on one leg: answered on that leg with the
+   * SDP we last sent it; the other leg never sees it (its own timer refreshes it).
+   */
+  private answerRefresh(side: 'a' | 'b', req: SipRequest, tx: ServerTransaction): void {
+    if (req.method === 'UPDATE') {
+      const res = createResponse(req, 200);
+      const sent = this.legSdp[side].sent;
+      if (req.body.length > 0 && sent !== undefined) res.setBody(sent, 'application/sdp');
+      tx.respond(res);
+      return;
+    }
+    const mine = side === 'a' ? this.aDialog : this.bDialog;
+    const incoming = mine?.reinvite;
+    if (mine === undefined || incoming === undefined) return;
+    mine.reinvite = undefined;
+    const sdp = this.legSdp[side].sent;
+    incoming.accept(sdp === undefined ? {} : { body: sdp, contentType: 'application/sdp' });
   }
 
   private async relayRequest(side: 'a' | 'b', req: SipRequest, tx: ServerTransaction, peer: Dialog): Promise<void> {
@@ -357,10 +686,93 @@ export class B2BCall {
     tx.respond(out);
   }
 
+  // ------------------------------------------------ caller lost / reattached
+  /** The caller BYEd: ask onCallerLost whether the B-leg stays (true: the call now waits for a new caller). */
+  private keepAfterCallerLeft(dialog: Dialog): boolean {
+    if (this.releasing || this.state !== 'connected' || dialog !== this.aDialog || this.bDialog === undefined) return false;
+    let keep = false;
+    try {
+      keep = this.onCallerLost?.(this) === true;
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'onCallerLost failed');
+    }
+    if (!keep) return false;
+    this.aDialog = undefined;
+    this.callerLost = true;
+    this.log.info({}, 'caller leg lost: callee kept');
+    return true;
+  }
+
+  /**
+   * A new inbound INVITE becomes the caller side of this call, whose caller leg was lost
+   * (spec SR-04). The B-leg gets no new INVITE: with an anchor the media is re-pointed
+   * (the anchor keeps its ports towards the B-leg); without one the B-leg gets a re-INVITE
+   * with the new caller's offer. `inv` is answered here. Resolves false (inv untouched)
+   * when the call cannot take it: not waiting for a caller, over, or no SDP offer.
+   */
+  async attachCaller(inv: IncomingInvite): Promise<boolean> {
+    const b = this.bDialog;
+    if (!this.callerLost || this.ended || b === undefined || inv.finalStatus !== undefined || inv.request.body.length === 0) return false;
+    const tag = inv.request.from.tag ?? '';
+    const offer = inv.request.bodyText;
+    const media = this.opts.media;
+    let answer: string | undefined;
+    if (media !== undefined) {
+      if (this.bSdp === undefined) return false;
+      await media.offerBetween(this.a.request, tag, b.remoteTag, offer);
+      answer = await media.answerBetween(this.a.request, tag, b.remoteTag, this.bSdp);
+    } else {
+      answer = await new Promise<string | undefined>((resolve) => {
+        const out = this.opts.ua.reinvite(b, { body: offer, contentType: 'application/sdp' }, {
+          onAnswer: (res) => resolve(res.body.length > 0 ? res.bodyText : undefined),
+          onFailure: () => resolve(undefined),
+        });
+        if (out === undefined) resolve(undefined);
+      });
+      if (answer !== undefined) this.bSdp = answer;
+    }
+    if (answer === undefined || this.ended || !this.callerLost || inv.finalStatus !== undefined) return false;
+    this.aDialog = inv.accept({ body: answer, contentType: 'application/sdp' });
+    this.bindDialog(this.aDialog, 'a');
+    this.callerTag = tag;
+    this.callerLost = false;
+    inv.onAckTimeout = () => this.hangup('server', 'no ACK for 2xx');
+    this.log.info({ callId: inv.request.callId }, 'new caller leg attached');
+    return true;
+  }
+
+  /** A request from the B-leg while no caller is attached: answered here, nothing is relayed. */
+  private answerWhileCallerLost(req: SipRequest, tx: ServerTransaction): void {
+    const b = this.bDialog!;
+    if (req.method !== 'INVITE') {
+      tx.respond(createResponse(req, req.method === 'INFO' || req.method === 'OPTIONS' || (req.method === 'UPDATE' && req.body.length === 0) ? 200 : 488));
+      return;
+    }
+    const incoming = b.reinvite;
+    b.reinvite = undefined;
+    if (incoming === undefined) return;
+    const media = this.opts.media;
+    if (media === undefined || req.body.length === 0) {
+      incoming.reject(488);
+      return;
+    }
+    this.bSdp = req.bodyText;
+    // The caller side has no endpoint: it "answers" with a stand-in pointing at the discard port.
+    void (async () => {
+      await media.offerBetween(this.a.request, b.remoteTag, this.callerTag, req.bodyText);
+      const answer = await media.answerBetween(this.a.request, b.remoteTag, this.callerTag, placeholderAnswer(req.bodyText));
+      incoming.accept({ body: answer, contentType: 'application/sdp' });
+    })().catch((e: Error) => {
+      this.log.warn({ err: e.message }, 're-INVITE while the caller is lost failed');
+      incoming.reject(500);
+    });
+  }
+
   // ---------------------------------------------------------------- ending
   /** Release the call from `by`'s side (or the server): BYE whatever is still up. */
   hangup(by: 'a' | 'b' | 'server', why: string): void {
     if (this.ended) return;
+    this.releasing = true;
     this.log.debug({ by, why }, 'hangup');
     const wasConnected = this.state === 'connected';
     if (by !== 'a' && this.aDialog !== undefined && this.aDialog.state !== 'terminated') void this.opts.ua.bye(this.aDialog);
@@ -369,6 +781,7 @@ export class B2BCall {
     this.a.stopRetransmit();
     for (const b of this.branches) {
       this.clearBranchTimer(b);
+      this.abandonConfirm(b);
       if (b.status === undefined) b.invite?.cancel();
     }
     void this.finish({ result: wasConnected ? 'answered' : 'error', by });
@@ -386,11 +799,18 @@ export class B2BCall {
     if (this.ended) return;
     this.ended = true;
     this.state = 'ended';
-    for (const b of this.branches) this.clearBranchTimer(b);
+    for (const r of this.relaying) r.reject(487);
+    this.relaying.clear();
+    for (const b of this.branches) {
+      this.clearBranchTimer(b);
+      this.abandonConfirm(b);
+    }
     this.opts.onEnd?.(this, end);
+    for (const o of this.observers()) o.onEnd?.(this, end);
     if (this.opts.media !== undefined) {
       try {
-        await this.opts.media.release(this.a.request);
+        const media = await this.opts.media.release(this.a.request);
+        if (media !== undefined) this.log.info({ media }, 'media stats');
       } catch (e) {
         this.log.warn({ err: (e as Error).message }, 'media delete failed');
       }

@@ -1,0 +1,1 @@
+export { SessionResumption } from './session-resumption.js';
