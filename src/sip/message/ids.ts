@@ -12,6 +12,7 @@ let offset = 0;
 
 /** `bytes` random bytes as lower-case hex. */
 export function randomHex(bytes: number): string {
+  if (bytes > POOL_SIZE) return randomBytes(bytes).toString('hex');
   if (offset + bytes > POOL_SIZE) {
     pool = randomBytes(POOL_SIZE);
     offset = 0;

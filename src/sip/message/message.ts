@@ -1,22 +1,18 @@
 /**
  * The SIP message model (RFC 3261 §7). Header values stay raw text until a typed
- * accessor reads them (lazy parsing keeps forwarding cheap). Typed values that
- * are objects (Via, From, To, Contact, Route, Record-Route, CSeq) are *live*:
- * mutate them and the change is serialised.
+ * accessor reads them (lazy parsing keeps forwarding cheap); a parsed message keeps
+ * its header block as one string plus offsets (RawHeaders) until the header list is
+ * edited or read as a whole. Typed values that are objects (Via, From, To, Contact,
+ * Route, Record-Route, CSeq) are *live*: mutate them and the change is serialised.
  */
-import { SipSyntaxError, splitList } from './grammar.js';
+import { SipSyntaxError, TOKEN_CHARS, firstListElement, splitList } from './grammar.js';
 import { canonicalHeaderName, isListHeader, normalizeHeaderName } from './header-names.js';
 import { NameAddr, parseNameAddr } from './name-addr.js';
+import { type HeaderField, RawHeaders, hasHighBytes } from './raw-headers.js';
 import { type Uri, parseUri } from './uri.js';
 import { Via, parseVia } from './via.js';
 
-export interface HeaderField {
-  /** lower-case full header name (compact forms expanded) */
-  key: string;
-  /** the name as it will be written */
-  name: string;
-  value: string;
-}
+export type { HeaderField } from './raw-headers.js';
 
 export class CSeq {
   constructor(
@@ -28,16 +24,26 @@ export class CSeq {
   }
 }
 
-type Live = Via | NameAddr | CSeq;
+/**
+ * A live value. A string is a list element not parsed yet (topVia parses only the
+ * first Via); it serialises as itself and is parsed in place when the list is read.
+ */
+type Live = Via | NameAddr | CSeq | string;
 
 const EMPTY = Buffer.alloc(0);
-const CSEQ_RE = /^([0-9]{1,10})[ \t]+([A-Za-z0-9\-.!%*_+`'~]+)$/;
 
 export abstract class SipMessage {
-  headers: HeaderField[] = [];
-  body: Buffer = EMPTY;
+  private bodyBuf: Buffer = EMPTY;
+  /** A parsed body still inside the received bytes: made a Buffer view on first read. */
+  private bodySrc: Buffer | undefined;
+  private bodyFrom = 0;
+  private bodyTo = 0;
   /** First structural problem found while parsing headers (validate() reports it as 400). */
   parseError: string | undefined;
+  /** The header list once materialised (always for messages built in code). */
+  private fields: HeaderField[] | undefined;
+  /** The header block as received, until `fields` is materialised. */
+  private raw: RawHeaders | undefined;
   /** Live parsed values per header key, written back on serialisation. */
   private live: Map<string, Live[]> | undefined;
   private cache: Map<string, unknown> | undefined;
@@ -45,16 +51,64 @@ export abstract class SipMessage {
   abstract isRequest(): this is SipRequest;
   abstract startLine(): string;
 
+  /** The body bytes (for parsed messages a view of the received buffer). */
+  get body(): Buffer {
+    const src = this.bodySrc;
+    if (src !== undefined) {
+      this.bodyBuf = src.subarray(this.bodyFrom, this.bodyTo);
+      this.bodySrc = undefined;
+    }
+    return this.bodyBuf;
+  }
+
+  set body(value: Buffer) {
+    this.bodyBuf = value;
+    this.bodySrc = undefined;
+  }
+
+  /** @internal Used by the parser: the body is buf[from, to), viewed when first read. */
+  adoptBody(buf: Buffer, from: number, to: number): void {
+    this.bodySrc = buf;
+    this.bodyFrom = from;
+    this.bodyTo = to;
+  }
+
+  private get bodyLength(): number {
+    return this.bodySrc !== undefined ? this.bodyTo - this.bodyFrom : this.bodyBuf.length;
+  }
+
+  /** The header fields in order. Public and mutable; reading it materialises a parsed header block. */
+  get headers(): HeaderField[] {
+    let f = this.fields;
+    if (f === undefined) {
+      f = this.raw === undefined ? [] : this.raw.toFields();
+      this.fields = f;
+      this.raw = undefined;
+    }
+    return f;
+  }
+
+  set headers(value: HeaderField[]) {
+    this.fields = value;
+    this.raw = undefined;
+  }
+
+  /**
+   * @internal Used by the parser: the header block as received. Replaces any
+   * header fields the message has.
+   */
+  adoptRawHeaders(raw: RawHeaders): void {
+    this.raw = raw;
+    this.fields = undefined;
+    this.live = undefined;
+    this.cache = undefined;
+  }
+
   // ---------------------------------------------------------------- raw access
 
   /** First value of a header (list headers: the first element). */
   get(name: string): string | undefined {
-    const key = normalizeHeaderName(name);
-    if (this.live?.has(key)) return this.live.get(key)![0]?.toString();
-    for (const h of this.headers) {
-      if (h.key === key) return isListHeader(key) ? splitList(h.value)[0] : h.value;
-    }
-    return undefined;
+    return this.getKey(normalizeHeaderName(name));
   }
 
   /** All values of a header; list headers are split into elements. */
@@ -64,6 +118,14 @@ export abstract class SipMessage {
     if (live !== undefined) return live.map((v) => v.toString());
     const out: string[] = [];
     const list = isListHeader(key);
+    const raw = this.raw;
+    if (raw !== undefined) {
+      for (let i = raw.indexOf(key); i !== -1; i = raw.indexOf(key, i + 1)) {
+        if (list) for (const v of splitList(raw.value(i))) out.push(v);
+        else out.push(raw.value(i));
+      }
+      return out;
+    }
     for (const h of this.headers) {
       if (h.key !== key) continue;
       if (list) for (const v of splitList(h.value)) out.push(v);
@@ -72,9 +134,27 @@ export abstract class SipMessage {
     return out;
   }
 
+  /**
+   * Number of header fields carrying this header as received or set (a list header
+   * line with several elements counts once; live values are not looked at).
+   */
+  fieldCount(name: string): number {
+    const key = normalizeHeaderName(name);
+    let n = 0;
+    const raw = this.raw;
+    if (raw !== undefined) {
+      for (let i = raw.indexOf(key); i !== -1; i = raw.indexOf(key, i + 1)) n++;
+      return n;
+    }
+    for (const h of this.headers) if (h.key === key) n++;
+    return n;
+  }
+
   has(name: string): boolean {
     const key = normalizeHeaderName(name);
-    if (this.live?.has(key)) return this.live.get(key)!.length > 0;
+    const live = this.live?.get(key);
+    if (live !== undefined) return live.length > 0;
+    if (this.raw !== undefined) return this.raw.indexOf(key) !== -1;
     for (const h of this.headers) if (h.key === key) return true;
     return false;
   }
@@ -84,17 +164,19 @@ export abstract class SipMessage {
     const key = normalizeHeaderName(name);
     this.forget(key);
     const values = typeof value === 'string' ? [value] : value;
-    let at = this.headers.findIndex((h) => h.key === key);
-    this.headers = this.headers.filter((h) => h.key !== key);
-    if (at === -1 || at > this.headers.length) at = this.headers.length;
+    const headers = this.headers;
+    let at = headers.findIndex((h) => h.key === key);
+    const kept = headers.filter((h) => h.key !== key);
+    if (at === -1 || at > kept.length) at = kept.length;
     const display = canonicalHeaderName(key);
-    this.headers.splice(at, 0, ...values.map((v) => ({ key, name: display, value: v })));
+    kept.splice(at, 0, ...values.map((v) => ({ key, name: display, value: v })));
+    this.fields = kept;
     return this;
   }
 
   append(name: string, value: string): this {
     const key = normalizeHeaderName(name);
-    this.materialize(key);
+    this.writeBack(key);
     this.forget(key);
     this.headers.push({ key, name: canonicalHeaderName(key), value });
     return this;
@@ -103,38 +185,34 @@ export abstract class SipMessage {
   /** Insert before every other field of this header (Via, Record-Route, Route). */
   prepend(name: string, value: string): this {
     const key = normalizeHeaderName(name);
-    this.materialize(key);
+    this.writeBack(key);
     this.forget(key);
-    const at = this.headers.findIndex((h) => h.key === key);
+    const headers = this.headers;
+    const at = headers.findIndex((h) => h.key === key);
     const field = { key, name: canonicalHeaderName(key), value };
-    if (at === -1) this.headers.push(field);
-    else this.headers.splice(at, 0, field);
+    if (at === -1) headers.push(field);
+    else headers.splice(at, 0, field);
     return this;
   }
 
   remove(name: string): this {
     const key = normalizeHeaderName(name);
     this.forget(key);
-    this.headers = this.headers.filter((h) => h.key !== key);
+    if (this.raw !== undefined && this.raw.indexOf(key) === -1) return this;
+    this.fields = this.headers.filter((h) => h.key !== key);
     return this;
   }
 
   // ---------------------------------------------------------- typed accessors
 
   get callId(): string {
-    const v = this.get('call-id');
+    const v = this.getKey('call-id');
     if (v === undefined) throw new SipSyntaxError('missing Call-ID');
     return v;
   }
 
   get cseq(): CSeq {
-    return this.liveOne('cseq', (v) => {
-      const m = CSEQ_RE.exec(v.trim());
-      if (m === null) throw new SipSyntaxError(`invalid CSeq "${v.slice(0, 40)}"`);
-      const seq = Number(m[1]);
-      if (seq > 0xffffffff) throw new SipSyntaxError('CSeq number out of range');
-      return new CSeq(seq, m[2]!);
-    });
+    return this.liveOne('cseq', parseCSeq);
   }
 
   get from(): NameAddr {
@@ -150,16 +228,32 @@ export abstract class SipMessage {
     return this.liveList('via', parseVia);
   }
 
+  /** The top Via. Parses only the first Via value; the others stay text until read. */
   get topVia(): Via {
-    const v = this.vias[0];
-    if (v === undefined) throw new SipSyntaxError('missing Via');
-    return v;
+    let list = this.live?.get('via');
+    if (list === undefined) {
+      const values = this.listValues('via');
+      if (values.length === 0) throw new SipSyntaxError('missing Via');
+      const top = parseVia(values[0]!);
+      list = values as Live[];
+      list[0] = top;
+      (this.live ??= new Map()).set('via', list);
+      return top;
+    }
+    const first = list[0];
+    if (first === undefined) throw new SipSyntaxError('missing Via');
+    if (typeof first !== 'string') return first as Via;
+    const top = parseVia(first);
+    list[0] = top;
+    return top;
   }
 
   /** Contacts; `'*'` for a wildcard Contact (REGISTER). */
   get contacts(): NameAddr[] | '*' {
-    const raw = this.get('contact');
-    if (raw !== undefined && raw.trim() === '*' && !this.live?.has('contact')) return '*';
+    if (this.live?.has('contact') !== true) {
+      const raw = this.getKey('contact');
+      if (raw !== undefined && raw.trim() === '*') return '*';
+    }
     return this.liveList('contact', parseNameAddr);
   }
 
@@ -171,16 +265,17 @@ export abstract class SipMessage {
     return this.liveList('record-route', parseNameAddr);
   }
 
+  /** Max-Forwards (1*DIGIT, 0-255); undefined when absent. */
   get maxForwards(): number | undefined {
-    const v = this.get('max-forwards');
+    const v = this.getKey('max-forwards');
     if (v === undefined) return undefined;
-    const t = v.trim();
-    if (!/^[0-9]{1,3}$/.test(t)) throw new SipSyntaxError(`invalid Max-Forwards "${t.slice(0, 16)}"`);
-    return Number(t);
+    const n = parseSmallNumber(v);
+    if (n === undefined || n > 255) throw new SipSyntaxError(`invalid Max-Forwards "${v.trim().slice(0, 16)}"`);
+    return n;
   }
 
   get contentType(): string | undefined {
-    return this.get('content-type')?.trim();
+    return this.getKey('content-type')?.trim();
   }
 
   /** Lower-case option tags of a list header such as Supported or Require. */
@@ -207,25 +302,87 @@ export abstract class SipMessage {
   }
 
   toBuffer(): Buffer {
+    const s = this.raw !== undefined ? this.headRaw(this.raw) : this.headFields(this.headers);
+    const body = this.body;
+    if (body.length === 0) return Buffer.from(s, 'utf8');
+    const headLen = Buffer.byteLength(s, 'utf8');
+    const out = Buffer.allocUnsafe(headLen + body.length);
+    out.write(s, 0, 'utf8');
+    body.copy(out, headLen);
+    return out;
+  }
+
+  private headFields(headers: HeaderField[]): string {
     let s = this.startLine() + '\r\n';
-    const written = this.live === undefined ? undefined : new Set<string>();
-    for (const h of this.headers) {
+    const live = this.live;
+    const written = live === undefined ? undefined : new Set<string>();
+    for (const h of headers) {
       if (h.key === 'content-length') continue;
-      const live = this.live?.get(h.key);
-      if (live !== undefined) {
+      const values = live?.get(h.key);
+      if (values !== undefined) {
         if (written!.has(h.key)) continue;
         written!.add(h.key);
-        for (const v of live) s += `${h.name}: ${v.toString()}\r\n`;
+        for (const v of values) s += `${h.name}: ${v.toString()}\r\n`;
         continue;
       }
       s += `${h.name}: ${h.value}\r\n`;
     }
-    s += `Content-Length: ${this.body.length}\r\n\r\n`;
-    const head = Buffer.from(s, 'utf8');
-    return this.body.length === 0 ? head : Buffer.concat([head, this.body], head.length + this.body.length);
+    return `${s}Content-Length: ${this.bodyLength}\r\n\r\n`;
+  }
+
+  /** Serialise from the received header block: unchanged clean lines are copied in runs. */
+  private headRaw(raw: RawHeaders): string {
+    let s = this.startLine() + '\r\n';
+    const live = this.live;
+    let written: Set<string> | undefined;
+    let run = -1;
+    const n = raw.count;
+    for (let i = 0; i <= n; i++) {
+      const key = i < n ? raw.key(i) : '';
+      const values = i === n || key === 'content-length' ? undefined : live?.get(key);
+      const clean = i < n && key !== 'content-length' && values === undefined && raw.isClean(i);
+      if (run !== -1 && (!clean || !raw.followsDirectly(i))) {
+        s += this.cleanLines(raw, run, i - 1);
+        run = -1;
+      }
+      if (i === n) break;
+      if (clean) {
+        if (run === -1) run = i;
+        continue;
+      }
+      if (key === 'content-length') continue;
+      if (values !== undefined) {
+        written ??= new Set<string>();
+        if (written.has(key)) continue;
+        written.add(key);
+        const name = raw.name(i);
+        for (const v of values) s += `${name}: ${v.toString()}\r\n`;
+        continue;
+      }
+      s += `${raw.name(i)}: ${raw.value(i)}\r\n`;
+    }
+    return `${s}Content-Length: ${this.bodyLength}\r\n\r\n`;
+  }
+
+  /** Clean header lines from..to copied as one slice, or line by line when UTF-8 must be decoded. */
+  private cleanLines(raw: RawHeaders, from: number, to: number): string {
+    const run = raw.cleanRun(from, to);
+    if (raw.ascii || !hasHighBytes(run)) return `${run}\r\n`;
+    let s = '';
+    for (let i = from; i <= to; i++) s += `${raw.name(i)}: ${raw.value(i)}\r\n`;
+    return s;
   }
 
   // ---------------------------------------------------------------- internals
+
+  /** get() for a normalised key. */
+  private getKey(key: string): string | undefined {
+    const live = this.live?.get(key);
+    if (live !== undefined) return live[0]?.toString();
+    const v = this.rawFirst(key);
+    if (v === undefined) return undefined;
+    return isListHeader(key) ? firstListElement(v) : v;
+  }
 
   private liveOne<T extends Live>(key: string, parse: (v: string) => T): T {
     const have = this.live?.get(key);
@@ -237,33 +394,56 @@ export abstract class SipMessage {
     return v;
   }
 
-  private liveList<T extends Live>(key: string, parse: (v: string) => T): T[] {
+  private liveList<T extends Via | NameAddr>(key: string, parse: (v: string) => T): T[] {
     const have = this.live?.get(key);
-    if (have !== undefined) return have as T[];
-    const out: T[] = [];
-    for (const h of this.headers) {
-      if (h.key !== key) continue;
-      for (const part of splitList(h.value)) out.push(parse(part));
+    if (have !== undefined) {
+      for (let i = 0; i < have.length; i++) {
+        const v = have[i]!;
+        if (typeof v === 'string') have[i] = parse(v);
+      }
+      return have as T[];
     }
+    const values = this.listValues(key);
     // A header we never had cannot be written back, so only cache what exists.
-    if (out.length > 0) (this.live ??= new Map()).set(key, out);
+    if (values.length === 0) return [];
+    const out: T[] = values.map(parse);
+    (this.live ??= new Map()).set(key, out);
+    return out;
+  }
+
+  /** All elements of a list header as text. */
+  private listValues(key: string): string[] {
+    const out: string[] = [];
+    const raw = this.raw;
+    if (raw !== undefined) {
+      for (let i = raw.indexOf(key); i !== -1; i = raw.indexOf(key, i + 1)) for (const v of splitList(raw.value(i))) out.push(v);
+      return out;
+    }
+    for (const h of this.headers) if (h.key === key) for (const v of splitList(h.value)) out.push(v);
     return out;
   }
 
   private rawFirst(key: string): string | undefined {
+    const raw = this.raw;
+    if (raw !== undefined) {
+      const i = raw.indexOf(key);
+      return i === -1 ? undefined : raw.value(i);
+    }
     for (const h of this.headers) if (h.key === key) return h.value;
     return undefined;
   }
 
-  /** Write live objects of a key back into raw fields before editing the raw list. */
-  private materialize(key: string): void {
+  /** Write live objects of a key back into header fields before editing the field list. */
+  private writeBack(key: string): void {
     const live = this.live?.get(key);
     if (live === undefined) return;
-    const at = this.headers.findIndex((h) => h.key === key);
-    const name = at === -1 ? canonicalHeaderName(key) : this.headers[at]!.name;
-    this.headers = this.headers.filter((h) => h.key !== key);
+    const headers = this.headers;
+    const at = headers.findIndex((h) => h.key === key);
+    const name = at === -1 ? canonicalHeaderName(key) : headers[at]!.name;
+    const kept = headers.filter((h) => h.key !== key);
     const fields = live.map((v) => ({ key, name, value: v.toString() }));
-    this.headers.splice(at === -1 ? this.headers.length : at, 0, ...fields);
+    kept.splice(at === -1 ? kept.length : at, 0, ...fields);
+    this.fields = kept;
     this.live!.delete(key);
   }
 
@@ -284,6 +464,55 @@ export abstract class SipMessage {
   protected dropMemo(key: string): void {
     this.cache?.delete(key);
   }
+}
+
+/** 1*DIGIT with any number of leading zeros; undefined if not digits or above 2^32-1. */
+function parseSmallNumber(text: string): number | undefined {
+  let i = 0;
+  let end = text.length;
+  while (i < end && isWs(text.charCodeAt(i))) i++;
+  while (end > i && isWs(text.charCodeAt(end - 1))) end--;
+  if (i === end) return undefined;
+  while (i < end - 1 && text.charCodeAt(i) === 48) i++;
+  if (end - i > 10) return undefined;
+  let n = 0;
+  for (let k = i; k < end; k++) {
+    const c = text.charCodeAt(k);
+    if (c < 48 || c > 57) return undefined;
+    n = n * 10 + (c - 48);
+  }
+  return n > 0xffffffff ? undefined : n;
+}
+
+/** CSeq = 1*DIGIT LWS Method; the number must fit 32 bits (RFC 3261 §20.16). */
+function parseCSeq(v: string): CSeq {
+  const n = v.length;
+  let i = 0;
+  while (i < n && isWs(v.charCodeAt(i))) i++;
+  const ds = i;
+  while (i < n) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    i++;
+  }
+  const de = i;
+  while (i < n && isWs(v.charCodeAt(i))) i++;
+  const ms = i;
+  while (i < n) {
+    const c = v.charCodeAt(i);
+    if (c >= 128 || TOKEN_CHARS[c] !== 1) break;
+    i++;
+  }
+  const me = i;
+  while (i < n && isWs(v.charCodeAt(i))) i++;
+  if (de === ds || ms === de || me === ms || i !== n) throw new SipSyntaxError(`invalid CSeq "${v.slice(0, 40)}"`);
+  const seq = parseSmallNumber(v.slice(ds, de));
+  if (seq === undefined) throw new SipSyntaxError('CSeq number out of range');
+  return new CSeq(seq, v.slice(ms, me));
+}
+
+function isWs(c: number): boolean {
+  return c === 32 || c === 9;
 }
 
 export class SipRequest extends SipMessage {

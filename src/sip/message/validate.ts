@@ -5,7 +5,8 @@
  */
 import { SipSyntaxError } from './grammar.js';
 import type { SipMessageAny, SipRequest } from './message.js';
-import { AbsoluteUri } from './uri.js';
+import { AbsoluteUri, SipUri } from './uri.js';
+import type { Via } from './via.js';
 
 export interface ValidationProblem {
   status: number;
@@ -15,7 +16,7 @@ export interface ValidationProblem {
 }
 
 const MANDATORY = ['from', 'to', 'call-id', 'cseq'] as const;
-const NAMES: Record<string, string> = { from: 'From', to: 'To', 'call-id': 'Call-ID', cseq: 'CSeq', via: 'Via' };
+const NAMES: Record<(typeof MANDATORY)[number], string> = { from: 'From', to: 'To', 'call-id': 'Call-ID', cseq: 'CSeq' };
 
 function bad(reason: string, routable = true): ValidationProblem {
   return { status: 400, reason: `Bad Request - ${reason}`, routable };
@@ -29,18 +30,21 @@ function errText(e: unknown): string {
 export function validateMessage(msg: SipMessageAny): ValidationProblem | undefined {
   // Via first: without it nothing can be answered.
   if (!msg.has('via')) return bad('missing Via', false);
+  let via: Via;
   try {
-    const via = msg.topVia;
-    if (via.protocol !== 'SIP/2.0') return bad('unsupported Via protocol', false);
+    via = msg.topVia;
   } catch (e) {
     return bad(`Via: ${errText(e)}`, false);
   }
+  // RFC 3261 §8.2.2 / RFC 4475 badvers: another SIP version is 505, answered over the Via.
   if (msg.version !== 'SIP/2.0') return { status: 505, reason: 'Version Not Supported', routable: true };
+  if (via.protocol !== 'SIP/2.0') return bad('unsupported Via protocol', false);
   for (const key of MANDATORY) {
     if (!msg.has(key)) return bad(`missing ${NAMES[key]}`);
   }
+  // Count fields, not typed values: a live From holds only the first of two From fields.
   for (const key of MANDATORY) {
-    if (msg.getAll(key).length > 1 && key !== 'cseq') return bad(`more than one ${NAMES[key]}`);
+    if (msg.fieldCount(key) > 1) return bad(`more than one ${NAMES[key]}`);
   }
   try {
     void msg.from;
@@ -57,7 +61,6 @@ export function validateMessage(msg: SipMessageAny): ValidationProblem | undefin
   } catch (e) {
     return bad(`CSeq: ${errText(e)}`);
   }
-  if (msg.getAll('cseq').length > 1) return bad('more than one CSeq');
   if (msg.callId.trim() === '') return bad('empty Call-ID');
   try {
     void msg.vias;
@@ -77,10 +80,12 @@ function validateRequestOnly(req: SipRequest): ValidationProblem | undefined {
   } catch (e) {
     return bad(errText(e));
   }
-  if (mf === undefined) return bad('missing Max-Forwards');
+  // A missing Max-Forwards passes (RFC 3261 §16.3 step 3; RFC 2543 peers, RFC 4475 inv2543).
   try {
     const uri = req.uri;
     if (uri instanceof AbsoluteUri) return { status: 416, reason: 'Unsupported URI Scheme', routable: true };
+    // RFC 3261 §19.1.1: headers are not allowed in a Request-URI (RFC 4475 escruri).
+    if (uri instanceof SipUri && uri.headers.size > 0) return bad('Request-URI: headers are not allowed in a Request-URI');
   } catch (e) {
     return bad(`Request-URI: ${errText(e)}`);
   }
