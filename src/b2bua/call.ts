@@ -274,7 +274,8 @@ export class B2BCall {
       onProvisional: (res, dialog) => this.onBranchProvisional(branch, res, dialog),
       onAnswer: (res, dialog) => this.onBranchAnswer(branch, res, dialog),
       onFailure: (res) => this.onBranchFailure(branch, res),
-      onReliableProvisional: () => true, // PRACKed by relayProvisional (end to end, or locally)
+      // PRACKed by relayProvisional (end to end, or locally) when it relays; else by the UA core.
+      onReliableProvisional: () => !this.ended && this.a.finalStatus === undefined,
     });
     if (this.aOfferless) branch.invite.autoAck = false;
     t.onEvent?.({ kind: 'launched' });
