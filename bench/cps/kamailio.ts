@@ -25,7 +25,7 @@ export function ensureKamailio(): void {
 
 export function kamailioVersion(): string {
   try {
-    return execFileSync(KAMAILIO, ['-v'], { encoding: 'utf8' }).split('\n')[0]!.replace(/^version:\s*/, '').trim();
+    return execFileSync(KAMAILIO, ['-v'], { encoding: 'utf8' }).split('\n')[0]!.replace(/^version:\s*kamailio\s*/, '').trim();
   } catch {
     return 'unknown';
   }

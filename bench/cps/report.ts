@@ -139,7 +139,11 @@ at once after the ACK. The rate is ramped, ${r.method['stepSeconds']} s per step
 first 200 (CSeq INVITE) minus first INVITE per Call-ID, at half the max clean rate. CPU per call: utime+stime from /proc of the
 server's process tree (Kamailio: all workers) over the step at the max clean rate, divided by the calls. Our server runs as its own
 process (\`bench/cps/server-main.ts\`, bundled with esbuild, plain \`node\`), UDP, log level warn, overload limits out of the way,
-default SIP timers; Kamailio: 2 workers (proxy), 4 workers (+ rtpengine), \`-m 1024 -M 16\`.
+default SIP timers; Kamailio: 2 workers (proxy), 4 workers (+ rtpengine), \`-m 1024 -M 16\`. After a step that is not clean the
+bench answers whatever the system still sends (stray INVITEs 500, finals ACKed) until it is quiet, so the next step's far end
+does not take old INVITEs for new calls; a latency step after overload first waits for the left-over state to expire (ours:
+until only ringing calls hold transactions, at most 40 s; Kamailio 6 s). Scheduling: ${r.method['nice'] ?? 'default'}
+(the kernel shares the CPU per session autogroup; without this the other sessions' load decided the result).
 
 | system | max clean CPS | setup p50 / p99 at half rate | server CPU-ms per call (at max clean) | heap per established call |
 |---|---|---|---|---|

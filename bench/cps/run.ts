@@ -15,7 +15,7 @@
 //            (re-render the docs section from cps-latest.json and bench/cps/analysis.md)
 // Related tools: profile.ts (CPU profile or soak of our server at one rate), heap-diff.ts (what
 // an established call keeps on the heap), prof-top.ts (top functions of a .cpuprofile).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -137,12 +137,10 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 function machine(): BenchReport['machine'] {
+  // stdout and stderr, whatever the exit code (sipp -v exits 1, rtpengine --version writes to stderr).
   const sh = (cmd: string, args: string[]): string => {
-    try {
-      return execFileSync(cmd, args, { encoding: 'utf8' }).trim();
-    } catch {
-      return 'unknown';
-    }
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
+    return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() || 'unknown';
   };
   const lscpu = sh('lscpu', []);
   return {
@@ -151,9 +149,9 @@ function machine(): BenchReport['machine'] {
     memGiB: Math.round(os.totalmem() / 2 ** 30),
     kernel: os.release(),
     node: process.version,
-    sipp: sh('/usr/bin/sipp', ['-v']).match(/SIPp v[^\s]+/)?.[0] ?? 'unknown',
+    sipp: sh('/usr/bin/sipp', ['-v']).match(/SIPp v[^\s]+/)?.[0]?.replace(/\.$/, '') ?? 'unknown',
     kamailio: kamailioVersion(),
-    rtpengine: sh('/usr/bin/rtpengine', ['--version']).split('\n')[0] ?? 'unknown',
+    rtpengine: `rtpengine ${sh('/usr/bin/rtpengine', ['--version']).replace(/^Version:\s*/i, '').split('\n')[0]}`,
     loadavgAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }

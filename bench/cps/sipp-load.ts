@@ -215,11 +215,12 @@ export function creationSeconds(p: SippProc, calls: number): number | undefined 
   return undefined;
 }
 
-/** The first lines of SIPp's error file (unexpected messages, aborted calls). */
-export function errorSample(p: SippProc, lines = 6): string {
+/** The start of SIPp's error file (unexpected messages, aborted calls), at most `chars` characters. */
+export function errorSample(p: SippProc, lines = 6, chars = 1500): string {
   return readText(p.errFile)
     .split('\n')
     .filter((l) => l.trim() !== '' && !/^The following events occurred|Maximum number of open sockets/.test(l))
     .slice(0, lines)
-    .join('\n');
+    .join('\n')
+    .slice(0, chars);
 }
