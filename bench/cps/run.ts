@@ -606,7 +606,7 @@ function printSummary(r: BenchReport): void {
   for (const m of Object.values(r.memory)) {
     console.log(`heap per established call, ${m.system}: ${m.heapPerCallBytes} B (${m.established} calls${m.waitedForTransactions ? `; with setup transactions ${m.heapPerCallWithSetupBytes} B` : '; quick run: setup transactions included'})`);
   }
-  console.log('\ntargets:');
+  console.log(r.mode === 'quick' ? '\ntargets (QUICK RUN: 2 s steps and coarse rates, a smoke test of the bench, not a measurement):' : '\ntargets:');
   for (const t of r.targets) console.log(`  ${t.met ? 'MET    ' : 'NOT MET'} ${t.target}: ${t.detail}`);
   console.log(`\ntotal ${r.durationSeconds}s`);
 }
