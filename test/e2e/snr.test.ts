@@ -519,11 +519,16 @@ describe('Single Number Reach (spec §18.1)', () => {
       const callerBye = tms(sent(r.parsed, 'BYE'));
       const byes = findMessages(g.parsed, { direction: 'received', method: 'BYE' });
       expect(byes, summarize(g.parsed)).toHaveLength(2);
-      const loser = byes.find((b) => tms(b) < callerBye);
-      const winner = byes.find((b) => tms(b) >= callerBye);
+      // The loser is the fork the server CANCELled when the winner's 200 arrived (its own 200 crossed the CANCEL).
+      const cancelled = header(received(g.parsed, 'CANCEL')!, 'Call-ID');
+      const loser = byes.find((b) => header(b, 'Call-ID') === cancelled);
+      const winner = byes.find((b) => header(b, 'Call-ID') !== cancelled);
       expect(loser && winner, summarize(g.parsed)).toBeTruthy();
-      const loserAck = findMessage(g.parsed, { direction: 'received', method: 'ACK', callId: header(loser!, 'Call-ID')! });
-      expect(loserAck!.index).toBeLessThan(loser!.index); // ACK, then BYE
+      const loserAck = findMessage(g.parsed, { direction: 'received', method: 'ACK', callId: cancelled! });
+      expect(loserAck!.index, summarize(g.parsed)).toBeLessThan(loser!.index); // ACK, then BYE
+      // Released at once, while the winner's call goes on until the caller hangs up.
+      expect(loser!.index, summarize(g.parsed)).toBeLessThan(winner!.index);
+      expect(tms(winner), summarize(g.parsed)).toBeGreaterThanOrEqual(callerBye);
       expect(header(received(d.parsed, 'CANCEL')!, 'Reason')).toBe(COMPLETED_ELSEWHERE);
     } finally {
       dir.remoteDestinations.delete('RD2');

@@ -237,5 +237,8 @@ export function expectMessage(list: readonly SippMessage[], filter: MessageFilte
 
 /** One line per message ("-> INVITE sip:..", "<- SIP/2.0 180 Ringing"), for failure output. */
 export function summarize(list: readonly SippMessage[]): string {
-  return list.map((m) => `${m.direction === 'sent' ? '->' : '<-'} ${m.startLine}  [${header(m, 'CSeq') ?? ''}]`).join('\n');
+  // The time of day and the Call-ID's tail tell apart messages of concurrent calls when a test fails.
+  return list
+    .map((m) => `${m.timestamp.split(' ')[1] ?? ''} ${m.direction === 'sent' ? '->' : '<-'} ${m.startLine}  [${header(m, 'CSeq') ?? ''}] ${(header(m, 'Call-ID') ?? '').slice(-8)}`)
+    .join('\n');
 }
