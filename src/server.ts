@@ -20,6 +20,7 @@ import { type RtpengineHandle, startRtpengine } from './media/rtpengine-process.
 import { validateSdp } from './media/sdp.js';
 import { PersistentBindingStore } from './registrar/persistent-binding-store.js';
 import { Registrar } from './registrar/registrar.js';
+import { createReferPolicy } from './routing/refer-policy.js';
 import { type Caller, Router } from './routing/router.js';
 import { DigestServer } from './sip/auth/digest-server.js';
 import { AuthLockout } from './sip/auth/lockout.js';
@@ -229,6 +230,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         }
         caller = router.callerFromDevice(device, username);
       }
+      callers.set(inv, caller);
       if (req.body.length > 0 && (req.contentType ?? 'application/sdp').startsWith('application/sdp')) {
         const v = validateSdp(req.bodyText);
         if (!v.ok) {
@@ -270,6 +272,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       startCall(inv, groups);
     };
 
+    /** Who placed each call (the A-leg's identity): a transfer it asks for is routed with it. */
+    const callers = new WeakMap<IncomingInvite, Caller>();
+    const referPolicy = createReferPolicy(router, (c) => callers.get(c.a));
+
     /** An ordinary B2B call with the server's bookkeeping (metrics, call map, logs). */
     const startCall = (inv: IncomingInvite, groups: CallTarget[][], opts: StartCallOptions = {}): B2BCall => {
       const req = inv.request;
@@ -279,6 +285,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         ua: sip.ua,
         media: callMedia,
         log: callLog,
+        referPolicy,
         ...(config.sip.sessionTimer.enabled
           ? { sessionTimer: { sessionExpires: config.sip.sessionTimer.sessionExpiresS, minSE: config.sip.sessionTimer.minSeS } }
           : {}),

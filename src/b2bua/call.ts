@@ -18,6 +18,8 @@ import type { CallMedia } from './call-media.js';
 import { placeholderAnswer } from './sdp-placeholder.js';
 import { calleeSession, calleeTimerHeaders, isSessionRefresh, negotiateCallerTimer, type SessionTimerConfig, startLegTimer } from './leg-session-timer.js';
 import { relayReliableProvisional } from './early-prack.js';
+import { placeNewLeg, type NewLegHooks } from './new-leg.js';
+import { handleRefer, type ReferPolicy } from './transfer.js';
 
 export interface CallLogger {
   debug(obj: object, msg?: string): void;
@@ -59,6 +61,12 @@ export interface CallTarget {
   confirm?(c: BranchConfirmation): Promise<boolean>;
   /** Lifecycle of this branch (metrics, logs). Called synchronously; must not throw. */
   onEvent?(e: BranchEvent): void;
+  /**
+   * Who answers on this branch, opaque to the call: the server's REFER policy routes a
+   * transfer asked for by this leg with this identity (its calling search space). Unset:
+   * the leg may not transfer (no authenticated identity).
+   */
+  identity?: unknown;
 }
 
 /** What a branch confirmer (CallTarget.confirm) gets. */
@@ -129,6 +137,30 @@ export interface CallOptions {
   onCallerLost?(call: B2BCall): boolean;
   /** RFC 4028 per leg (see leg-session-timer.ts); undefined: no session timers. */
   sessionTimer?: SessionTimerConfig;
+  /** Where a REFER from either leg may send the other party (transfer.ts); undefined: REFER gets 403. */
+  referPolicy?: ReferPolicy;
+}
+
+/**
+ * The leg that takes a side over in replaceLeg(): its SDP offer, its media tag, and how to
+ * complete it with our answer (ACK an outbound 2xx, or answer an inbound INVITE).
+ */
+export interface IncomingLeg {
+  tag: string;
+  offer: string;
+  /** Send our SDP answer; returns the leg's confirmed dialog (undefined: it is gone). */
+  complete(answer: string): Dialog | undefined;
+  /** The swap failed: release the leg (BYE after ACK, or reject the INVITE). */
+  abandon(status: number): void;
+  /** Its 2xx when it is a leg we placed (session timer negotiation). */
+  response?: SipResponse;
+}
+
+export interface ReplaceHooks extends NewLegHooks {
+  /** Runs after the swap, before the old leg's BYE (e.g. the REFER's final NOTIFY). */
+  beforeRelease?(): Promise<void> | void;
+  /** Do not BYE the old leg (it is being handed over or is already gone). */
+  keepOld?: boolean;
 }
 
 /** Statuses after which the next target group (another gateway) is tried. */
@@ -179,6 +211,10 @@ export class B2BCall {
   private aTimer: ReturnType<typeof negotiateCallerTimer> | undefined;
   /** re-INVITEs being relayed: a BYE meanwhile answers them 487 so none outlives the call (drachtio-server#145). */
   private readonly relaying = new Set<NonNullable<Dialog['reinvite']>>();
+  /** A leg replacement in progress (transfer, handoff): the old leg's BYE does not end the call meanwhile. */
+  private replacing: { side: 'a' | 'b'; old: Dialog; oldGone: boolean; abort: AbortController } | undefined;
+  /** The branch target that answered (its identity is the B-leg's, for REFER). */
+  answeredTarget: CallTarget | undefined;
 
   constructor(
     readonly a: IncomingInvite,
@@ -344,6 +380,7 @@ export class B2BCall {
   /** `branch` answered and is accepted: it becomes the B-leg, every other branch is released. */
   private win(branch: BranchState, res: SipResponse, dialog: Dialog): void {
     this.bDialog = dialog;
+    this.answeredTarget = branch.target;
     this.bindDialog(dialog, 'b');
     this.legSdp.b.sent = this.bOffer;
     if (res.body.length > 0) this.legSdp.b.got = res.bodyText;
@@ -560,6 +597,14 @@ export class B2BCall {
     dialog.onRequest = (req, tx) => this.onInDialogRequest(side, req, tx);
     dialog.onTerminated = () => {
       if (this.ended) return;
+      const r = this.replacing;
+      if (r !== undefined && r.old === dialog) {
+        // The leg being replaced left first (a transferor hanging up after 202): wait for the new one.
+        r.oldGone = true;
+        if (side === 'a') this.aDialog = undefined;
+        else this.bDialog = undefined;
+        return;
+      }
       if (side === 'a' && this.keepAfterCallerLeft(dialog)) return;
       // The peer's BYE (already answered 200 by the UA core) ends the other side too.
       this.hangup(side, 'BYE');
@@ -572,6 +617,16 @@ export class B2BCall {
 
   private onInDialogRequest(side: 'a' | 'b', req: SipRequest, tx: ServerTransaction): void {
     const peer = this.other(side);
+    if (peer === undefined && this.replacing?.oldGone === true && !this.ended) {
+      // The other side is being replaced: nothing to relay to yet; a re-INVITE is retried later.
+      const mine = side === 'a' ? this.aDialog : this.bDialog;
+      if (req.method !== 'INVITE') tx.respond(createResponse(req, 200));
+      else if (mine?.reinvite !== undefined) {
+        mine.reinvite.reject(491);
+        mine.reinvite = undefined;
+      }
+      return;
+    }
     if (peer === undefined && side === 'b' && this.callerLost && !this.ended) {
       this.answerWhileCallerLost(req, tx);
       return;
@@ -594,6 +649,11 @@ export class B2BCall {
         return;
       case 'OPTIONS':
         tx.respond(createResponse(req, 200));
+        return;
+      case 'REFER':
+        void handleRefer({ call: this, ua: this.opts.ua, side, referrer: side === 'a' ? this.aDialog! : this.bDialog!, request: req, tx, policy: this.opts.referPolicy, log: this.log }).catch(
+          (e: Error) => this.log.warn({ err: e.message }, 'REFER failed'),
+        );
         return;
       default:
         tx.respond(createResponse(req, 501));
@@ -685,6 +745,164 @@ export class B2BCall {
       out.setBody(rbody, res.contentType ?? 'application/octet-stream');
     }
     tx.respond(out);
+  }
+
+  // ------------------------------------------------------- leg replacement
+  /** The dialog of a side, and the side a dialog of this call is on. */
+  legOf(side: 'a' | 'b'): Dialog | undefined {
+    return side === 'a' ? this.aDialog : this.bDialog;
+  }
+
+  sideOf(dialog: Dialog): 'a' | 'b' | undefined {
+    return dialog === this.aDialog ? 'a' : dialog === this.bDialog ? 'b' : undefined;
+  }
+
+  /** A leg replacement is running (transfer, handoff). */
+  get replacingLeg(): boolean {
+    return this.replacing !== undefined;
+  }
+
+  /**
+   * Ring `groups` (placeNewLeg: late offer, parallel forks, failover) and put the leg that
+   * answers in place of `side`'s leg (REFER transfer, session handoff, send-to-mobile).
+   * Resolves with the new leg's final status: 2xx means replaced. While it rings, the old
+   * leg may hang up without ending the call; if it did and the new leg fails, the call ends.
+   */
+  async replaceLeg(side: 'a' | 'b', groups: CallTarget[][], hooks: ReplaceHooks = {}): Promise<number> {
+    const old = this.legOf(side);
+    if (this.ended || this.state !== 'connected' || old === undefined || this.other(side) === undefined || this.replacing !== undefined) return 491;
+    const abort = new AbortController();
+    hooks.signal?.addEventListener('abort', () => abort.abort(), { once: true });
+    const r = { side, old, oldGone: false, abort };
+    this.replacing = r;
+    let swapped = false;
+    try {
+      const leg = await placeNewLeg(this.opts.ua, groups, { ...hooks, signal: abort.signal });
+      if (leg.status >= 300 || leg.dialog === undefined) return leg.status;
+      const dialog = leg.dialog;
+      const invite = leg.invite!;
+      const incoming: IncomingLeg = {
+        tag: dialog.remoteTag,
+        offer: leg.response!.bodyText,
+        response: leg.response!,
+        complete: (answer) => {
+          invite.ack(dialog, { body: answer, contentType: 'application/sdp' });
+          return dialog;
+        },
+        abandon: () => {
+          invite.ack(dialog);
+          void this.opts.ua.bye(dialog);
+        },
+      };
+      if (leg.response!.body.length === 0) {
+        incoming.abandon(488);
+        return 488;
+      }
+      if (leg.target?.identity !== undefined && side === 'b') this.answeredTarget = leg.target;
+      swapped = await this.swapIn(side, incoming, hooks);
+      return swapped ? leg.status : 500;
+    } finally {
+      if (this.replacing === r) this.replacing = undefined;
+      if (!swapped && r.oldGone && !this.ended) this.hangup('server', 'replacement failed after the old leg left');
+    }
+  }
+
+  /**
+   * Put `leg` (an outbound 2xx or an inbound INVITE, both with an SDP offer) in place of
+   * `side`'s leg: the kept side is re-INVITEd with an offer built from the new leg's (so a
+   * party on hold is resumed), the new leg gets the answer, the old leg gets a BYE after
+   * hooks.beforeRelease (unless hooks.keepOld). False when it could not be done (the new
+   * leg is abandoned, the call goes on as before).
+   */
+  async swapIn(side: 'a' | 'b', leg: IncomingLeg, hooks: Pick<ReplaceHooks, 'beforeRelease' | 'keepOld'> = {}): Promise<boolean> {
+    const kept = this.other(side);
+    const old = this.legOf(side);
+    if (this.ended || kept === undefined) {
+      leg.abandon(481);
+      return false;
+    }
+    const media = this.opts.media;
+    let offer: string;
+    let keptAnswer: string | undefined;
+    let answer: string;
+    try {
+      offer = media !== undefined ? await media.offerBetween(this.a.request, leg.tag, kept.remoteTag, leg.offer) : leg.offer;
+      keptAnswer = this.ended ? undefined : await this.reinviteWith(kept, offer);
+      if (keptAnswer === undefined || this.ended) {
+        leg.abandon(500);
+        return false;
+      }
+      answer = media !== undefined ? await media.answerBetween(this.a.request, leg.tag, kept.remoteTag, keptAnswer) : keptAnswer;
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'leg replacement: media failed');
+      leg.abandon(500);
+      return false;
+    }
+    const dialog = leg.complete(answer);
+    if (dialog === undefined || this.ended) return false;
+    const keptSide = side === 'a' ? 'b' : 'a';
+    if (side === 'a') {
+      this.aDialog = dialog;
+      this.callerTag = leg.tag;
+    } else this.bDialog = dialog;
+    this.bindDialog(dialog, side);
+    this.legSdp[side] = { got: leg.offer, sent: answer };
+    this.legSdp[keptSide] = { got: keptAnswer, sent: offer };
+    this.bSdp = side === 'b' ? leg.offer : keptAnswer;
+    const stc = this.opts.sessionTimer;
+    if (stc !== undefined && leg.response !== undefined) {
+      startLegTimer(this.opts.ua, dialog, calleeSession(leg.response, stc), stc, () => this.hangup('server', 'session expired (new leg)'), () => this.legSdp[side].sent);
+    }
+    this.log.info({ side, callId: dialog.callId }, 'leg replaced');
+    if (old !== undefined && old !== dialog) {
+      // The old leg is no longer part of the call: its requests are answered locally, its BYE ends nothing.
+      old.onTerminated = undefined;
+      old.onRequest = (req, tx) => {
+        if (req.method === 'INVITE' && old.reinvite !== undefined) {
+          old.reinvite.reject(488);
+          old.reinvite = undefined;
+        } else tx.respond(createResponse(req, 200));
+      };
+      old.sessionTimer?.stop();
+      try {
+        await hooks.beforeRelease?.();
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message }, 'before releasing the old leg');
+      }
+      if (hooks.keepOld !== true && old.state !== 'terminated') void this.opts.ua.bye(old);
+    }
+    return true;
+  }
+
+  /** Detach `dialog` from this call (it moves to another call) and end this call, BYEing only its other leg. */
+  surrenderLeg(dialog: Dialog, why: string): boolean {
+    const side = this.sideOf(dialog);
+    if (side === undefined || this.ended) return false;
+    if (side === 'a') this.aDialog = undefined;
+    else this.bDialog = undefined;
+    dialog.onTerminated = undefined;
+    dialog.sessionTimer?.stop();
+    this.hangup('server', why);
+    return true;
+  }
+
+  /** re-INVITE `d` with `offer`; its SDP answer, or undefined. Glare (491, or one pending) is retried. */
+  private reinviteWith(d: Dialog, offer: string, tries = 5): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const attempt = (left: number): void => {
+        if (this.ended || d.state !== 'confirmed') return resolve(undefined);
+        const retry = (): void => {
+          if (left > 0) setTimeout(() => attempt(left - 1), 100 + Math.floor(Math.random() * 200));
+          else resolve(undefined);
+        };
+        const out = this.opts.ua.reinvite(d, { body: offer, contentType: 'application/sdp' }, {
+          onAnswer: (res) => resolve(res.body.length > 0 ? res.bodyText : undefined),
+          onFailure: (res) => (res.status === 491 ? retry() : resolve(undefined)),
+        });
+        if (out === undefined) retry();
+      };
+      attempt(tries);
+    });
   }
 
   // ------------------------------------------------ caller lost / reattached
@@ -800,6 +1018,7 @@ export class B2BCall {
     if (this.ended) return;
     this.ended = true;
     this.state = 'ended';
+    this.replacing?.abort.abort();
     for (const r of this.relaying) r.reject(487);
     this.relaying.clear();
     for (const b of this.branches) {

@@ -90,7 +90,11 @@ export class Router {
   }
 
   route(caller: Caller, req: SipRequest): RouteDecision {
-    const raw = this.dialled(req);
+    return this.routeNumber(caller, this.dialled(req));
+  }
+
+  /** Route dialled digits for `caller` (a new call, or the target of a transfer it asks for). */
+  routeNumber(caller: Caller, raw: string | undefined): RouteDecision {
     if (raw === undefined || raw === '') return { kind: 'reject', status: 404, reason: 'Not Found - no number in Request-URI' };
     let called: string;
     let css: string[];
@@ -111,7 +115,7 @@ export class Router {
       const line = this.lineById(target.id);
       if (line === undefined) return { kind: 'reject', status: 404, reason: 'Not Found - line missing' };
       // Possibly empty (nothing registered): features such as SNR may still add forks.
-      const targets = this.lineTargets(line, caller, req);
+      const targets = this.lineTargets(line, caller);
       return { kind: 'targets', groups: [targets], called: line.number, label: 'line', line };
     }
     const trunk = this.directory.getTrunk(target.id);
@@ -120,7 +124,7 @@ export class Router {
   }
 
   /** Every registered contact of every device on the line, rung in parallel. */
-  lineTargets(line: EnterpriseLine, caller: Caller, _req: SipRequest): CallTarget[] {
+  lineTargets(line: EnterpriseLine, caller: Caller, _req?: SipRequest): CallTarget[] {
     const from = this.presentedIdentity(caller, undefined);
     const out: CallTarget[] = [];
     for (const device of this.directory.devicesOnLine(line.id)) {
@@ -137,6 +141,8 @@ export class Router {
           to: `"${escapeQuoted(line.displayName)}" <sip:${line.number}@${this.settings.domain}>`,
           ringTimeoutMs: (line.noAnswerRingDurationS ?? 0) * 1000 || this.settings.lineRingTimeoutMs,
           label: `device:${device.id}`,
+          // A transfer this phone asks for is routed as a call from it (REFER policy).
+          identity: { kind: 'device', device, line, username: device.sipUsername ?? device.id } satisfies Caller,
         });
       }
     }
@@ -161,6 +167,8 @@ export class Router {
         to: `<sip:${number}@${gw.peerHost}>`,
         headers,
         label: `trunk:${trunk.id}`,
+        // A transfer asked for by the far end is routed like a call in from this trunk.
+        identity: { kind: 'trunk', trunk, callingNumber: calledNumber, withheld: false, displayName: undefined } satisfies Caller,
       },
     ]);
   }
