@@ -3,7 +3,7 @@
 // setup transactions expired) and another once they ended and the server is idle again; the
 // difference is listed per constructor / object kind, per call.
 //
-//   npx tsx bench/cps/heap-diff.ts [calls=1000] [--anchored]
+//   npx tsx bench/cps/heap-diff.ts [calls=1000] [--anchored] [--keep (keep the two .heapsnapshot files)]
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -132,9 +132,10 @@ async function main(): Promise<void> {
   console.log(`\nsnapshot difference: ${Math.round(total / calls)} B per call (self sizes), top entries per call:`);
   for (const r of rows.slice(0, 40)) console.log(`${String(Math.round(r.bytes / calls)).padStart(7)} B ${(r.count / calls).toFixed(2).padStart(7)} objs  ${r.k}`);
   console.log('\nretainers (in the snapshot with the calls up; counts over all instances):');
-  const r = retainers(snapUp, ['SipRequest', 'SipResponse', 'InviteClientTransaction', 'InviteServerTransaction', 'OutgoingInvite', 'IncomingInvite', 'system / JSArrayBufferData', 'Timeout', 'Pino']);
+  const r = retainers(snapUp, ['SipRequest', 'SipResponse', 'InviteClientTransaction', 'InviteServerTransaction', 'OutgoingInvite', 'IncomingInvite', 'system / JSArrayBufferData', 'Timeout', 'Pino', '(array)', '(string)', '(concatenated string)', 'Object', 'Map', 'system / Context', 'Array']);
   for (const [k, v] of Object.entries(r)) console.log(`  ${k}: ${v.map(([w, c]) => `${w}×${c}`).join(', ')}`);
-  rmSync(work, { recursive: true, force: true });
+  if (process.argv.includes('--keep')) console.log(`\nsnapshots kept: ${snapUp} ${snapIdle}`);
+  else rmSync(work, { recursive: true, force: true });
 }
 
 main().catch((e: Error) => {

@@ -254,6 +254,14 @@ export interface SessionTimerHandlers {
  * the peer supports timers; from a peer that does not (it cannot echo the
  * header) it simply counts as a refresh and we stay the refresher.
  */
+function fireRefresh(timer: SessionTimer): void {
+  void timer.refreshNow();
+}
+
+function fireExpiry(timer: SessionTimer): void {
+  timer.expire();
+}
+
 export class SessionTimer implements DialogSessionTimer {
   private session: NegotiatedSession;
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -302,8 +310,9 @@ export class SessionTimer implements DialogSessionTimer {
     this.session = { ...session };
     this.lastRefreshAt = Date.now();
     const ms = session.interval * 1000;
-    if (session.refresher === 'local') this.refreshTimer = setTimeout(() => void this.refreshNow(), ms / 2);
-    this.expiryTimer = setTimeout(() => this.expire(), expiryGuardSeconds(session.interval) * 1000);
+    // Module functions with the timer as argument: no closure (and scope) kept per call for hours.
+    if (session.refresher === 'local') this.refreshTimer = setTimeout(fireRefresh, ms / 2, this);
+    this.expiryTimer = setTimeout(fireExpiry, expiryGuardSeconds(session.interval) * 1000, this);
   }
 
   stop(): void {
@@ -451,7 +460,8 @@ export class SessionTimer implements DialogSessionTimer {
     }, delay);
   }
 
-  private expire(): void {
+  /** @internal Timer callback (see restart()). */
+  expire(): void {
     this.expiryTimer = undefined;
     if (this.stopped) return;
     this.clearTimers();

@@ -32,6 +32,18 @@ type Live = Via | NameAddr | CSeq | string;
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Parses a dormant message's bytes back (see SipMessage.compact). Registered by the
+ * parser module, which sits above this one; until it is, compact() does nothing.
+ */
+type Reparser = (bytes: Buffer) => SipMessage;
+let reparse: Reparser | undefined;
+
+/** @internal Called once by src/sip/parser. */
+export function registerReparser(fn: Reparser): void {
+  reparse = fn;
+}
+
 export abstract class SipMessage {
   private bodyBuf: Buffer = EMPTY;
   /** A parsed body still inside the received bytes: made a Buffer view on first read. */
@@ -47,12 +59,65 @@ export abstract class SipMessage {
   /** Live parsed values per header key, written back on serialisation. */
   private live: Map<string, Live[]> | undefined;
   private cache: Map<string, unknown> | undefined;
+  /**
+   * The serialised message while dormant (compact()), one char per byte (latin1):
+   * a string is sized exactly, where a small Buffer would pin an 8 KB pool slab.
+   * Everything above is then empty.
+   */
+  private dormant: string | undefined;
 
   abstract isRequest(): this is SipRequest;
+
+  /**
+   * Shrink a message that is kept but rarely read (a confirmed call's INVITE, a
+   * dialog's ACK): its serialised bytes replace the header list, parsed values and
+   * body, and the received datagram they pinned is let go. The message behaves the
+   * same: the first read parses the bytes again (toBuffer() just returns them).
+   * Live values read before stay valid objects, but editing them no longer changes
+   * the message. Messages with a parse problem are left as they are.
+   */
+  compact(): void {
+    if (this.dormant !== undefined || reparse === undefined || this.parseError !== undefined) return;
+    let bytes: Buffer;
+    try {
+      bytes = this.toBuffer();
+    } catch {
+      return;
+    }
+    this.dormant = bytes.toString('latin1');
+    this.flattenStartLine();
+    this.fields = undefined;
+    this.raw = undefined;
+    this.live = undefined;
+    this.cache = undefined;
+    this.bodyBuf = EMPTY;
+    this.bodySrc = undefined;
+  }
+
+  /** True while compacted and not read since. */
+  get isDormant(): boolean {
+    return this.dormant !== undefined;
+  }
+
+  /** Start-line strings built by concatenation are chains of small strings: keep one flat copy. */
+  protected flattenStartLine(): void {}
+
+  private wake(): void {
+    const bytes = this.dormant!;
+    this.dormant = undefined;
+    const m = reparse!(Buffer.from(bytes, 'latin1'));
+    this.raw = m.raw;
+    this.fields = m.fields;
+    this.bodyBuf = m.bodyBuf;
+    this.bodySrc = m.bodySrc;
+    this.bodyFrom = m.bodyFrom;
+    this.bodyTo = m.bodyTo;
+  }
   abstract startLine(): string;
 
   /** The body bytes (for parsed messages a view of the received buffer). */
   get body(): Buffer {
+    if (this.dormant !== undefined) this.wake();
     const src = this.bodySrc;
     if (src !== undefined) {
       this.bodyBuf = src.subarray(this.bodyFrom, this.bodyTo);
@@ -62,12 +127,14 @@ export abstract class SipMessage {
   }
 
   set body(value: Buffer) {
+    if (this.dormant !== undefined) this.wake();
     this.bodyBuf = value;
     this.bodySrc = undefined;
   }
 
   /** @internal Used by the parser: the body is buf[from, to), viewed when first read. */
   adoptBody(buf: Buffer, from: number, to: number): void {
+    if (this.dormant !== undefined) this.wake();
     this.bodySrc = buf;
     this.bodyFrom = from;
     this.bodyTo = to;
@@ -79,6 +146,7 @@ export abstract class SipMessage {
 
   /** The header fields in order. Public and mutable; reading it materialises a parsed header block. */
   get headers(): HeaderField[] {
+    if (this.dormant !== undefined) this.wake();
     let f = this.fields;
     if (f === undefined) {
       f = this.raw === undefined ? [] : this.raw.toFields();
@@ -89,6 +157,7 @@ export abstract class SipMessage {
   }
 
   set headers(value: HeaderField[]) {
+    if (this.dormant !== undefined) this.wake();
     this.fields = value;
     this.raw = undefined;
   }
@@ -98,6 +167,7 @@ export abstract class SipMessage {
    * header fields the message has.
    */
   adoptRawHeaders(raw: RawHeaders): void {
+    if (this.dormant !== undefined) this.wake();
     this.raw = raw;
     this.fields = undefined;
     this.live = undefined;
@@ -113,6 +183,7 @@ export abstract class SipMessage {
 
   /** All values of a header; list headers are split into elements. */
   getAll(name: string): string[] {
+    if (this.dormant !== undefined) this.wake();
     const key = normalizeHeaderName(name);
     const live = this.live?.get(key);
     if (live !== undefined) return live.map((v) => v.toString());
@@ -139,6 +210,7 @@ export abstract class SipMessage {
    * line with several elements counts once; live values are not looked at).
    */
   fieldCount(name: string): number {
+    if (this.dormant !== undefined) this.wake();
     const key = normalizeHeaderName(name);
     let n = 0;
     const raw = this.raw;
@@ -151,6 +223,7 @@ export abstract class SipMessage {
   }
 
   has(name: string): boolean {
+    if (this.dormant !== undefined) this.wake();
     const key = normalizeHeaderName(name);
     const live = this.live?.get(key);
     if (live !== undefined) return live.length > 0;
@@ -161,10 +234,28 @@ export abstract class SipMessage {
 
   /** Replace every field of this header with the given value(s), at the first one's position. */
   set(name: string, value: string | readonly string[]): this {
+    if (this.dormant !== undefined) this.wake();
     const key = normalizeHeaderName(name);
     this.forget(key);
-    const values = typeof value === 'string' ? [value] : value;
     const headers = this.headers;
+    const one = typeof value === 'string' ? value : value.length === 1 ? value[0]! : undefined;
+    if (one !== undefined) {
+      // Hot (every header of every request and response we build): one field, set in place.
+      let at = -1;
+      let count = 0;
+      for (let i = 0; i < headers.length; i++) {
+        if (headers[i]!.key !== key) continue;
+        if (at === -1) at = i;
+        count++;
+      }
+      if (count <= 1) {
+        const field = { key, name: canonicalHeaderName(key), value: one };
+        if (at === -1) headers.push(field);
+        else headers[at] = field;
+        return this;
+      }
+    }
+    const values = typeof value === 'string' ? [value] : value;
     let at = headers.findIndex((h) => h.key === key);
     const kept = headers.filter((h) => h.key !== key);
     if (at === -1 || at > kept.length) at = kept.length;
@@ -175,6 +266,7 @@ export abstract class SipMessage {
   }
 
   append(name: string, value: string): this {
+    if (this.dormant !== undefined) this.wake();
     const key = normalizeHeaderName(name);
     this.writeBack(key);
     this.forget(key);
@@ -184,6 +276,7 @@ export abstract class SipMessage {
 
   /** Insert before every other field of this header (Via, Record-Route, Route). */
   prepend(name: string, value: string): this {
+    if (this.dormant !== undefined) this.wake();
     const key = normalizeHeaderName(name);
     this.writeBack(key);
     this.forget(key);
@@ -196,6 +289,7 @@ export abstract class SipMessage {
   }
 
   remove(name: string): this {
+    if (this.dormant !== undefined) this.wake();
     const key = normalizeHeaderName(name);
     this.forget(key);
     if (this.raw !== undefined && this.raw.indexOf(key) === -1) return this;
@@ -230,6 +324,7 @@ export abstract class SipMessage {
 
   /** The top Via. Parses only the first Via value; the others stay text until read. */
   get topVia(): Via {
+    if (this.dormant !== undefined) this.wake();
     let list = this.live?.get('via');
     if (list === undefined) {
       const values = this.listValues('via');
@@ -250,6 +345,7 @@ export abstract class SipMessage {
 
   /** Contacts; `'*'` for a wildcard Contact (REGISTER). */
   get contacts(): NameAddr[] | '*' {
+    if (this.dormant !== undefined) this.wake();
     if (this.live?.has('contact') !== true) {
       const raw = this.getKey('contact');
       if (raw !== undefined && raw.trim() === '*') return '*';
@@ -302,6 +398,7 @@ export abstract class SipMessage {
   }
 
   toBuffer(): Buffer {
+    if (this.dormant !== undefined) return Buffer.from(this.dormant, 'latin1');
     const s = this.raw !== undefined ? this.headRaw(this.raw) : this.headFields(this.headers);
     const body = this.body;
     if (body.length === 0) return Buffer.from(s, 'utf8');
@@ -377,6 +474,7 @@ export abstract class SipMessage {
 
   /** get() for a normalised key. */
   private getKey(key: string): string | undefined {
+    if (this.dormant !== undefined) this.wake();
     const live = this.live?.get(key);
     if (live !== undefined) return live[0]?.toString();
     const v = this.rawFirst(key);
@@ -385,6 +483,7 @@ export abstract class SipMessage {
   }
 
   private liveOne<T extends Live>(key: string, parse: (v: string) => T): T {
+    if (this.dormant !== undefined) this.wake();
     const have = this.live?.get(key);
     if (have !== undefined && have.length > 0) return have[0] as T;
     const raw = this.rawFirst(key);
@@ -395,6 +494,7 @@ export abstract class SipMessage {
   }
 
   private liveList<T extends Via | NameAddr>(key: string, parse: (v: string) => T): T[] {
+    if (this.dormant !== undefined) this.wake();
     const have = this.live?.get(key);
     if (have !== undefined) {
       for (let i = 0; i < have.length; i++) {
@@ -454,6 +554,7 @@ export abstract class SipMessage {
 
   /** Memoise derived values (e.g. a parsed Request-URI) per message. */
   protected memo<T>(key: string, make: () => T): T {
+    if (this.dormant !== undefined) this.wake();
     const c = (this.cache ??= new Map());
     if (c.has(key)) return c.get(key) as T;
     const v = make();
@@ -462,6 +563,7 @@ export abstract class SipMessage {
   }
 
   protected dropMemo(key: string): void {
+    if (this.dormant !== undefined) this.wake();
     this.cache?.delete(key);
   }
 }
@@ -511,6 +613,11 @@ function parseCSeq(v: string): CSeq {
   return new CSeq(seq, v.slice(ms, me));
 }
 
+/** A sequential copy of a string (not a concatenation tree, not a view into a larger string). */
+function flat(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
+}
+
 function isWs(c: number): boolean {
   return c === 32 || c === 9;
 }
@@ -526,6 +633,10 @@ export class SipRequest extends SipMessage {
 
   isRequest(): this is SipRequest {
     return true;
+  }
+
+  protected override flattenStartLine(): void {
+    this.uriText = flat(this.uriText);
   }
 
   /** Request-URI as written. */

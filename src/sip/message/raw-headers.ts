@@ -43,6 +43,21 @@ export function hasHighBytes(s: string): boolean {
   return HIGH.test(s);
 }
 
+/**
+ * V8 makes a slice of 13 chars or more a view of its parent string. A header value
+ * (and every tag, Call-ID or URI part cut from it) would then keep the whole message
+ * text alive for as long as a dialog, a call map or a media session holds it. Values
+ * that long are copied out of the received bytes instead.
+ */
+const MIN_VIEW = 13;
+
+/** Buffer's own latin1 decoder (one native call, returns a flat string). */
+interface Latin1Slicer {
+  latin1Slice(start: number, end: number): string;
+}
+
+const HAS_LATIN1_SLICE = typeof (Buffer.prototype as unknown as Partial<Latin1Slicer>).latin1Slice === 'function';
+
 export class RawHeaders {
   private values: (string | undefined)[] | undefined;
 
@@ -53,6 +68,9 @@ export class RawHeaders {
     readonly data: (string | number)[],
     /** The text is known to be ASCII: no value needs UTF-8 decoding. */
     readonly ascii = false,
+    /** The received bytes `text` was made of (from `offset`): long values are copied from there. */
+    private readonly src?: Buffer,
+    private readonly offset = 0,
   ) {}
 
   get count(): number {
@@ -77,8 +95,18 @@ export class RawHeaders {
     const values = (this.values ??= new Array<string | undefined>(this.count));
     const have = values[i];
     if (have !== undefined) return have;
-    let v = this.asciiValue(i);
-    if (!this.ascii && hasHighBytes(v)) v = Buffer.from(v, 'latin1').toString('utf8');
+    const src = this.src;
+    const vs = this.num(i, RAW_VALUE_START);
+    const ve = this.num(i, RAW_VALUE_END);
+    let v: string;
+    if (src !== undefined && ve - vs >= MIN_VIEW && (this.num(i, RAW_FLAGS) & RAW_FOLDED) === 0) {
+      const at = this.offset + vs;
+      v = HAS_LATIN1_SLICE ? (src as unknown as Latin1Slicer).latin1Slice(at, at + ve - vs) : src.toString('latin1', at, at + ve - vs);
+      if (!this.ascii && hasHighBytes(v)) v = src.toString('utf8', at, at + ve - vs);
+    } else {
+      v = this.asciiValue(i);
+      if (!this.ascii && hasHighBytes(v)) v = Buffer.from(v, 'latin1').toString('utf8');
+    }
     values[i] = v;
     return v;
   }

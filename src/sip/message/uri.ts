@@ -7,18 +7,42 @@
 import { type Params, SipSyntaxError, charTable, parseParams, serializeParams } from './grammar.js';
 
 export class SipUri {
+  /**
+   * params and headers are made on first use: most URIs have neither, and dialogs
+   * keep several URIs for a call's whole life (an empty Map is about 200 bytes).
+   */
+  private paramMap: Params | undefined;
+  private headerMap: Map<string, string> | undefined;
+
   constructor(
     public scheme: 'sip' | 'sips',
     public user: string | undefined,
     public host: string,
     public port: number | undefined = undefined,
-    public params: Params = new Map(),
-    public headers: Map<string, string> = new Map(),
+    params?: Params,
+    headers?: Map<string, string>,
     public password: string | undefined = undefined,
-  ) {}
+  ) {
+    this.paramMap = params;
+    this.headerMap = headers;
+  }
+
+  get params(): Params {
+    return (this.paramMap ??= new Map());
+  }
+  set params(value: Params) {
+    this.paramMap = value;
+  }
+
+  get headers(): Map<string, string> {
+    return (this.headerMap ??= new Map());
+  }
+  set headers(value: Map<string, string>) {
+    this.headerMap = value;
+  }
 
   get transport(): string | undefined {
-    const t = this.params.get('transport');
+    const t = this.paramMap?.get('transport');
     return t === null || t === undefined ? undefined : t.toLowerCase();
   }
 
@@ -28,7 +52,17 @@ export class SipUri {
   }
 
   clone(): SipUri {
-    return new SipUri(this.scheme, this.user, this.host, this.port, new Map(this.params), new Map(this.headers), this.password);
+    const p = this.paramMap;
+    const h = this.headerMap;
+    return new SipUri(
+      this.scheme,
+      this.user,
+      this.host,
+      this.port,
+      p === undefined || p.size === 0 ? undefined : new Map(p),
+      h === undefined || h.size === 0 ? undefined : new Map(h),
+      this.password,
+    );
   }
 
   toString(): string {
@@ -40,10 +74,12 @@ export class SipUri {
     }
     s += this.host;
     if (this.port !== undefined) s += `:${this.port}`;
-    if (this.params.size > 0) s += serializeParams(this.params);
-    if (this.headers.size > 0) {
+    const p = this.paramMap;
+    if (p !== undefined && p.size > 0) s += serializeParams(p);
+    const h = this.headerMap;
+    if (h !== undefined && h.size > 0) {
       let first = true;
-      for (const [k, v] of this.headers) {
+      for (const [k, v] of h) {
         s += `${first ? '?' : '&'}${k}=${v}`;
         first = false;
       }
@@ -188,12 +224,12 @@ function parseSipUri(scheme: 'sip' | 'sips', text: string, from: number): SipUri
     port = p;
   }
   if (i < n && hasSpaceOrControl(i === from ? text : text.slice(i))) throw new SipSyntaxError(`whitespace or control character in URI "${clip(text)}"`);
-  let params: Params;
+  let params: Params | undefined;
   const q = text.indexOf('?', i);
   if (i < n && text.charCodeAt(i) === 59) params = parseParams(q === -1 ? text.slice(i) : text.slice(i, q));
-  else params = new Map();
-  const headers = new Map<string, string>();
+  let headers: Map<string, string> | undefined;
   if (q !== -1) {
+    headers = new Map<string, string>();
     const headersText = text.slice(q + 1);
     for (const pair of headersText.split('&')) {
       const eq = pair.indexOf('=');

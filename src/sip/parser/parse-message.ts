@@ -15,7 +15,7 @@
 import { isAscii } from 'node:buffer';
 import { TOKEN_CHARS } from '../message/grammar.js';
 import { normalizeHeaderName } from '../message/header-names.js';
-import { type SipMessageAny, SipRequest, SipResponse } from '../message/message.js';
+import { type SipMessageAny, SipRequest, SipResponse, registerReparser } from '../message/message.js';
 import { RAW_CLEAN, RAW_FOLDED, RAW_STRIDE, RawHeaders, hasHighBytes } from '../message/raw-headers.js';
 
 export class SipParseError extends Error {
@@ -76,6 +76,9 @@ export function parseMessage(buf: Buffer, options: ParseOptions = {}): SipMessag
   }
   return msg;
 }
+
+// A compacted message (SipMessage.compact) is parsed back from its own bytes when read.
+registerReparser((bytes) => parseMessage(bytes, { datagram: true }));
 
 /** Content-Length = 1*DIGIT; more than 10 digits is refused rather than trusted. */
 export function contentLengthValue(text: string): number | undefined {
@@ -191,9 +194,10 @@ const WHOLE_TEXT_LIMIT = 8192;
 /**
  * Scan the start line and header block of buf[start, len). Returns undefined when
  * the block is not complete (no empty line yet) and this is not a datagram; a
- * datagram's block may run to its end.
+ * datagram's block may run to its end. `ownsBuffer` false: `buf` is a read buffer
+ * shared with other messages, the message must not keep a reference to it.
  */
-export function scanHead(buf: Buffer, start: number, len: number, datagram: boolean): ScannedHead | undefined {
+export function scanHead(buf: Buffer, start: number, len: number, datagram: boolean, ownsBuffer = true): ScannedHead | undefined {
   // Small messages (nearly all): one latin1 string of everything, the line loop below
   // finds the empty line itself. Large ones: find the end natively, convert the head only.
   let text: string;
@@ -311,7 +315,8 @@ export function scanHead(buf: Buffer, start: number, len: number, datagram: bool
   const bodyStart = start + bodyAt;
   // One native check of the text's bytes spares a per-value search for UTF-8.
   const ascii = start === 0 && n === buf.length ? isAscii(buf) : isAscii(buf.subarray(start, start + n));
-  const raw = new RawHeaders(text, data.slice(0, k), ascii);
+  // A buffer the message may keep (not a stream parser's shared store): long values are copied from it.
+  const raw = new RawHeaders(text, data.slice(0, k), ascii, ownsBuffer ? buf : undefined, start);
   if (k > SCRATCH_KEEP) SCRATCH.length = SCRATCH_KEEP; // a huge message does not pin a huge scratch
   // Content-Length: the first value frames the body; others must agree.
   let contentLength: string | undefined;
@@ -321,8 +326,10 @@ export function scanHead(buf: Buffer, start: number, len: number, datagram: bool
     if (contentLength === undefined) contentLength = v;
     else if (v !== contentLength) clConflict = true;
   }
-  let startLine = text.slice(0, slEnd);
-  if (!ascii && hasHighBytes(startLine)) startLine = Buffer.from(startLine, 'latin1').toString('utf8');
+  // Copied out of the buffer, not sliced from `text`: the method, Request-URI and reason
+  // are kept by the message and would otherwise keep the whole message text alive.
+  let startLine = latin1(buf, start, start + slEnd);
+  if (!ascii && hasHighBytes(startLine)) startLine = buf.toString('utf8', start, start + slEnd);
   const sl = parseStartLine(startLine);
   if (typeof sl === 'string') return { message: undefined, error: new SipParseError(sl), bodyStart, contentLength, clConflict };
   sl.message.adoptRawHeaders(raw);

@@ -68,7 +68,7 @@ export class StreamParser {
           break;
         }
         this.scanFrom = 0;
-        const head = scanHead(this.buf, 0, end.bodyStart, false);
+        const head = scanHead(this.buf, 0, end.bodyStart, false, false);
         if (head === undefined) return this.fail(events, 'header block could not be delimited');
         if (head.clConflict) return this.fail(events, 'conflicting Content-Length headers on a stream transport');
         if (head.contentLength === undefined) return this.fail(events, 'missing Content-Length on a stream transport');

@@ -30,8 +30,13 @@ export abstract class ClientTransactionBase extends Transaction<ClientTransactio
     this.sentTo = destination;
   }
 
+  /** The last response received; undefined again once the transaction terminated. */
   get lastResponse(): SipResponse | undefined {
     return this.last;
+  }
+
+  protected override releaseMessages(): void {
+    this.last = undefined;
   }
 
   /** Enter the initial state: send the request and start the timers. */

@@ -298,6 +298,11 @@ export class InviteClientTransaction extends ClientTransactionBase {
     return this._state === 'calling' || this._state === 'proceeding';
   }
 
+  protected override releaseMessages(): void {
+    super.releaseMessages();
+    this.ack = undefined;
+  }
+
   protected clearTimers(): void {
     this.stopCallingTimers();
     this.timerD = stop(this.timerD);

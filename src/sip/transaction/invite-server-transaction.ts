@@ -200,7 +200,7 @@ export class InviteServerTransaction extends ServerTransactionBase {
       case 'terminated':
         // After Timer L the TU may still be retransmitting its 2xx until the ACK
         // arrives (§13.3.1.4, also 64*T1): those still go out, statelessly.
-        if (status >= 200 && status < 300 && this.last !== undefined && this.last.status < 300 && this.last.status >= 200) {
+        if (status >= 200 && status < 300 && this.lastStatus < 300 && this.lastStatus >= 200) {
           this.ctx.transport.sendResponse(response, this.flow).catch(ignoreFailure);
         } else this.ignored(response);
         return;

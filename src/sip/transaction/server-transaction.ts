@@ -11,6 +11,8 @@ import type { ServerTransaction, ServerTransactionState } from './types.js';
 
 export abstract class ServerTransactionBase extends Transaction<ServerTransactionState> implements ServerTransaction {
   protected last: SipResponse | undefined;
+  /** Status of `last` when the transaction terminated (`last` itself is released then). */
+  protected lastStatus = 0;
   private isCancelled = false;
 
   protected constructor(
@@ -24,8 +26,14 @@ export abstract class ServerTransactionBase extends Transaction<ServerTransactio
     super(id, ctx, ctx.transport.isReliable(flow.protocol), initial, table, 'server');
   }
 
+  /** The last response sent; undefined again once the transaction terminated. */
   get lastResponse(): SipResponse | undefined {
     return this.last;
+  }
+
+  protected override releaseMessages(): void {
+    if (this.last !== undefined) this.lastStatus = this.last.status;
+    this.last = undefined;
   }
 
   get cancelled(): boolean {

@@ -59,6 +59,7 @@ export abstract class Transaction<S extends ClientTransactionState | ServerTrans
     this.clearTimers();
     this.ctx.release(this.side, this.id, this);
     this.notifyTerminated();
+    this.releaseMessages();
   }
 
   /** Layer shutdown: stop timers and forget, without any TU callback. */
@@ -67,7 +68,15 @@ export abstract class Transaction<S extends ClientTransactionState | ServerTrans
     this._state = 'terminated' as S;
     this.clearTimers();
     this.ctx.release(this.side, this.id, this);
+    this.releaseMessages();
   }
+
+  /**
+   * Terminated: let go of the messages kept for retransmission (last response, ACK).
+   * The TU may hold the transaction for the whole call (IncomingInvite.tx), and a
+   * response with its received datagram is kilobytes per call.
+   */
+  protected releaseMessages(): void {}
 
   protected abstract clearTimers(): void;
   protected abstract notifyTerminated(): void;

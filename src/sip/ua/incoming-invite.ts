@@ -175,6 +175,8 @@ export class IncomingInvite {
     if (this.retransmitTimer === undefined) return;
     this.stopRetransmit();
     this.onAck?.(ack);
+    // The call is confirmed: the INVITE is kept for the call's life but seldom read again.
+    this.request.compact();
   }
 
   /**

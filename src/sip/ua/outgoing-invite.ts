@@ -66,6 +66,9 @@ export function sendPrackFor(sender: AckSender, dialog: Dialog, response: SipRes
   return sender.sendPrack(dialog, { ...options, headers: { ...(options.headers ?? {}), rack } });
 }
 
+/** Handlers of an OutgoingInvite whose transaction is over: nothing can reach them any more. */
+const FINISHED: OutgoingInviteHandlers = { onAnswer: () => undefined, onFailure: () => undefined };
+
 export class OutgoingInvite implements ClientTransactionUser {
   tx: ClientTransaction | undefined;
   readonly earlyDialogs = new Map<string, Dialog>();
@@ -75,13 +78,15 @@ export class OutgoingInvite implements ClientTransactionUser {
   /** false: reliable provisionals are never PRACKed by the UA core (the TU calls prack()). */
   autoPrack = true;
   private cancelRequested: string | undefined;
-  /** Last in-order RSeq per early dialog (To tag). */
-  private readonly rseqs = new Map<string, number>();
+  /** The ACK we sent for the winning 2xx (dropped from the dialog at Timer M, see onTerminated). */
+  private sentAck: SipRequest | undefined;
+  /** Last in-order RSeq per early dialog (To tag); made on the first reliable provisional. */
+  private rseqs: Map<string, number> | undefined;
 
   constructor(
     readonly request: SipRequest,
     readonly destination: Destination,
-    private readonly handlers: OutgoingInviteHandlers,
+    private handlers: OutgoingInviteHandlers,
     private readonly registry: DialogRegistry,
     private readonly sender: AckSender,
     private readonly localContact: string,
@@ -103,6 +108,12 @@ export class OutgoingInvite implements ClientTransactionUser {
     const ack = dialog.createAck(dialog.lastInviteSeq, options);
     dialog.lastAck = ack;
     this.sender.sendAck(ack, dialog.destination());
+    // Both stay for the whole call (2xx retransmissions, late forks) but are seldom read.
+    ack.compact();
+    if (dialog === this.answered) {
+      this.sentAck = ack;
+      this.request.compact();
+    }
   }
 
   /**
@@ -129,10 +140,10 @@ export class OutgoingInvite implements ClientTransactionUser {
       }
       if (this.finalStatus !== undefined) return;
       if (dialog !== undefined && toTag !== undefined) {
-        const rseq = sequenceReliable(response, this.rseqs.get(toTag));
+        const rseq = sequenceReliable(response, this.rseqs?.get(toTag));
         if (rseq === 'drop') return;
         if (rseq !== undefined) {
-          this.rseqs.set(toTag, rseq);
+          (this.rseqs ??= new Map()).set(toTag, rseq);
           this.handlers.onProvisional?.(response, dialog);
           const tuSends = this.handlers.onReliableProvisional?.(response, dialog) === true;
           if (!tuSends && this.autoPrack) this.prack(dialog, response).catch(() => undefined);
@@ -209,5 +220,16 @@ export class OutgoingInvite implements ClientTransactionUser {
 
   onTerminated(): void {
     this.dropEarlyDialogs();
+    // Nothing more can come through it (late 2xx go to the dialog, §13.2.2.4), and
+    // the call may keep this object for hours: let the transaction go, and the TU's
+    // handlers (closures over the call) once the INVITE has its final answer.
+    this.tx = undefined;
+    if (this.finalStatus !== undefined) this.handlers = FINISHED;
+    // Timer M (64*T1 after the first 2xx) outlasts the peer's 2xx retransmissions
+    // (§13.3.1.4: 64*T1 from its first send), so the ACK kept to answer them is no
+    // longer needed; a later re-INVITE's ACK (a different object) stays.
+    const answered = this.answered;
+    if (answered !== undefined && this.sentAck !== undefined && answered.lastAck === this.sentAck) answered.lastAck = undefined;
+    this.sentAck = undefined;
   }
 }

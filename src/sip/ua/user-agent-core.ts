@@ -72,6 +72,12 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
   readonly supported: readonly string[];
   private readonly invitesByTx = new Map<string, IncomingInvite>();
   private readonly awaitingAck = new Map<string, IncomingInvite>();
+  /**
+   * The awaitingAck keys of each dialog (normally one: its INVITE's 2xx), so that
+   * unregister() finds them without scanning the whole map. That scan ran on every
+   * dialog end, and under overload late ACKs made the map, and so each call's end, grow.
+   */
+  private readonly awaitingAckByDialog = new Map<string, string[]>();
   /** IncomingInvites with a reliable provisional awaiting its PRACK, by dialog key. */
   private readonly prackTargets = new Map<string, IncomingInvite>();
   private transactions!: TransactionSender;
@@ -103,12 +109,35 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
     if (this.dialogs.get(dialog.key) === dialog) this.dialogs.delete(dialog.key);
     this.prackTargets.delete(dialog.key);
     dialog.sessionTimer?.stop();
-    for (const [k, inv] of this.awaitingAck) {
+    const keys = this.awaitingAckByDialog.get(dialog.key);
+    if (keys === undefined) return;
+    let left = 0;
+    for (const k of keys) {
+      const inv = this.awaitingAck.get(k);
+      if (inv === undefined) continue;
       if (inv.dialog === dialog) {
         inv.stopRetransmit();
         this.awaitingAck.delete(k);
-      }
+      } else keys[left++] = k; // an equal key of another Dialog object: not ours to stop
     }
+    keys.length = left;
+    if (left === 0) this.awaitingAckByDialog.delete(dialog.key);
+  }
+
+  private addAwaitingAck(dialog: Dialog, key: string, inv: IncomingInvite): void {
+    this.awaitingAck.set(key, inv);
+    const keys = this.awaitingAckByDialog.get(dialog.key);
+    if (keys === undefined) this.awaitingAckByDialog.set(dialog.key, [key]);
+    else if (!keys.includes(key)) keys.push(key);
+  }
+
+  private deleteAwaitingAck(dialogKeyValue: string, key: string): void {
+    this.awaitingAck.delete(key);
+    const keys = this.awaitingAckByDialog.get(dialogKeyValue);
+    if (keys === undefined) return;
+    const i = keys.indexOf(key);
+    if (i !== -1) keys.splice(i, 1);
+    if (keys.length === 0) this.awaitingAckByDialog.delete(dialogKeyValue);
   }
 
   // ------------------------------------------------------------ UAC side
@@ -307,10 +336,13 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
       this.invitesByTx.delete(inv.tx.id);
       if (inv.dialog !== undefined) inv.dialog.pendingInviteIn = false;
       if (status >= 200 && status < 300 && inv.dialog !== undefined) {
-        this.awaitingAck.set(`${inv.dialog.key}\n${inv.request.cseq.seq}`, inv);
+        const dialog = inv.dialog;
+        const dk = dialog.key;
+        const key = `${dk}\n${inv.request.cseq.seq}`;
+        this.addAwaitingAck(dialog, key, inv);
         const onTimeout = inv.onAckTimeout;
         inv.onAckTimeout = () => {
-          this.awaitingAck.delete(`${inv.dialog!.key}\n${inv.request.cseq.seq}`);
+          if (this.awaitingAck.get(key) === inv) this.deleteAwaitingAck(dk, key);
           onTimeout?.();
         };
       }
@@ -324,13 +356,16 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
       const k = `${dialog.key}\n${request.cseq.seq}`;
       const inv = this.awaitingAck.get(k);
       if (inv !== undefined) {
-        this.awaitingAck.delete(k);
+        this.deleteAwaitingAck(dialog.key, k);
         inv.ackReceived(request);
       }
       return;
     }
     if (tx === undefined) return;
     if (dialog === undefined || dialog.state === 'terminated') {
+      // RFC 6665 §4.1.2.4: a NOTIFY may come before the 200 to our SUBSCRIBE, or for a
+      // subscription the TU keeps itself: the TU may take it; otherwise 481.
+      if (dialog === undefined && request.method === 'NOTIFY' && this.handlers.onRequest?.(request, tx, flow) === true) return;
       tx.respond(createResponse(request, 481));
       return;
     }
@@ -458,6 +493,7 @@ export class ReInvite implements ClientTransactionUser {
     const ack = dialog.createAck(this.request.cseq.seq, options);
     dialog.lastAck = ack;
     this.sender.sendAck(ack, dialog.destination());
+    ack.compact(); // kept for 2xx retransmissions, seldom read
   }
 
   onResponse(response: SipResponse): void {

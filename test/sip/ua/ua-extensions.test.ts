@@ -73,6 +73,21 @@ describe('OPTIONS outside a dialog', () => {
     expect(seen).toBe(2);
   });
 
+  it('a NOTIFY naming no dialog (before the 200 to our SUBSCRIBE, RFC 6665 §4.1.2.4) goes to the TU; 481 unless it takes it', async () => {
+    const { a, b } = two();
+    const notify = () =>
+      a.ua.request(a.ua.createRequest({ method: 'NOTIFY', uri: `sip:bob@127.0.0.1:${b.port}`, from: '<sip:alice@x>', to: '<sip:bob@x>;tag=sub1', options: { headers: { event: 'dialog', 'subscription-state': 'active' } } }), b.destination);
+    expect((await notify()).status).toBe(481);
+    b.onRequest = (req, tx) => {
+      if (req.method !== 'NOTIFY') return false;
+      tx.respond(createResponse(req, 200));
+      return true;
+    };
+    expect((await notify()).status).toBe(200);
+    b.onRequest = () => false;
+    expect((await notify()).status).toBe(481);
+  });
+
   it('other unhandled methods get 501; the supported set is a UA option', async () => {
     const { a, b } = two({ b: { supported: ['timer'] } });
     const req = a.ua.createRequest({ method: 'INFO', uri: 'sip:bob@127.0.0.1:5080', from: '<sip:alice@x>', to: '<sip:bob@x>' });
