@@ -16,11 +16,15 @@ import type { Config } from './config/index.js';
 import { Directory } from './directory/directory.js';
 import { applyProvisioningFile } from './directory/provision.js';
 import { MediaAnchor } from './media/media-anchor.js';
+import { RtpengineDtmfEvents, dtmfLogDestArg, resolveDtmfEventsSettings } from './media/dtmf-events.js';
+import { MediaServices } from './media/media-services.js';
+import { DtmfLegs } from './media/dtmf-leg.js';
 import { type RtpengineHandle, startRtpengine } from './media/rtpengine-process.js';
 import { validateSdp } from './media/sdp.js';
 import { PersistentBindingStore } from './registrar/persistent-binding-store.js';
 import { Registrar } from './registrar/registrar.js';
-import { createReferPolicy } from './routing/refer-policy.js';
+import { createReferPolicy, legIdentity } from './routing/refer-policy.js';
+import type { ReferPolicy } from './b2bua/transfer.js';
 import { type Caller, Router } from './routing/router.js';
 import { DigestServer } from './sip/auth/digest-server.js';
 import { AuthLockout } from './sip/auth/lockout.js';
@@ -33,6 +37,9 @@ import type { IncomingInvite } from './sip/ua/incoming-invite.js';
 import { openLocalStateStores } from './state/index.js';
 import type { Feature, FeatureContext, StartCallOptions } from './features/feature.js';
 import { builtinFeatures } from './features/index.js';
+import { AnchoredCallRegistry } from './features/anchored/registry.js';
+import { DialogEventFeature } from './features/dialog-event/dialog-event-feature.js';
+import { MidCallFeature } from './features/mid-call/mid-call-feature.js';
 import type { CallTarget } from './b2bua/call.js';
 
 export interface RunningServer {
@@ -48,6 +55,10 @@ export interface RunningServer {
   sipPort(protocol: TransportProtocol): number;
   /** Live calls by A-leg Call-ID. */
   calls: Map<string, B2BCall>;
+  /** The mobility features running (e.g. find the dialog-event feature to publish line state). */
+  features: readonly Feature[];
+  /** GEN-07 / §17.2: anchored calls and recent call records. */
+  anchored: AnchoredCallRegistry;
   sizes(): Record<string, number>;
   /** Stop taking new calls (503), wait for calls in setup, then close everything. */
   drain(timeoutMs?: number): Promise<void>;
@@ -89,11 +100,32 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     // ------------------------------------------------------------------ media
     let rtpengine: RtpengineHandle | undefined;
     const instances: { host: string; port: number }[] = [];
+    // RFC 4733 digits from rtpengine (DTMF-01): listen before the launch, which names our port.
+    // Port 0 only makes sense for the rtpengine launched here (an external one needs a fixed port).
+    const dtmfSettings = resolveDtmfEventsSettings(config.media.dtmfEvents);
+    const launching = config.media.rtpengines === undefined && config.media.rtpengine?.launch === true;
+    let dtmf: RtpengineDtmfEvents | undefined;
+    if (dtmfSettings.enabled && (launching || dtmfSettings.port !== 0)) {
+      try {
+        dtmf = await RtpengineDtmfEvents.open(dtmfSettings.host, dtmfSettings.port);
+        cleanups.push(() => dtmf?.close());
+        log.info({ dtmfEvents: `${dtmfSettings.host}:${dtmf.port}` }, 'listening for rtpengine DTMF events');
+      } catch (e) {
+        log.error({ err: (e as Error).message, dtmfEvents: `${dtmfSettings.host}:${dtmfSettings.port}` }, 'cannot listen for rtpengine DTMF events; only SIP INFO digits will be seen');
+      }
+    }
     if (config.media.rtpengines !== undefined) instances.push(...config.media.rtpengines);
     else if (config.media.rtpengine !== undefined) {
       const r = config.media.rtpengine;
       if (r.launch) {
-        rtpengine = await startRtpengine({ ngPort: r.ngPort, portMin: r.portMin, portMax: r.portMax, binary: r.binary, interface: r.host });
+        rtpengine = await startRtpengine({
+          ngPort: r.ngPort,
+          portMin: r.portMin,
+          portMax: r.portMax,
+          binary: r.binary,
+          interface: r.host,
+          ...(dtmf !== undefined ? { extraArgs: [dtmfLogDestArg(dtmfSettings.host, dtmf.port)] } : {}),
+        });
         cleanups.push(() => rtpengine?.stop());
         log.info({ ngPort: r.ngPort, pid: rtpengine.pid }, 'rtpengine started');
       }
@@ -117,6 +149,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     });
     cleanups.push(() => anchor.close());
     const callMedia = config.media.anchor ? new CallMedia(anchor) : undefined;
+    // MoH, tones and prompts through rtpengine play media (generated files in <dataDir>/media).
+    const mediaServices = config.media.anchor ? new MediaServices({ anchor, dataDir: config.dataDir }) : undefined;
+    if (mediaServices !== undefined) cleanups.push(() => mediaServices.close());
+    // One per server, so every feature sees the same per-leg method lock (DTMF-05).
+    const dtmfLegs = new DtmfLegs(dtmf);
 
     // --------------------------------------------------------- auth, registrar
     const realm = config.auth.realm ?? config.domain;
@@ -274,7 +311,17 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
 
     /** Who placed each call (the A-leg's identity): a transfer it asks for is routed with it. */
     const callers = new WeakMap<IncomingInvite, Caller>();
-    const referPolicy = createReferPolicy(router, (c) => callers.get(c.a));
+    const callerOf = (c: B2BCall): Caller | undefined => callers.get(c.a);
+    const routeRefer = createReferPolicy(router, callerOf);
+    // Features first (send-to-mobile...), then the transfer routed with the leg's identity.
+    const referPolicy: ReferPolicy = (call, side, refer, req) => {
+      const who = legIdentity(call, side, callerOf);
+      for (const f of features) {
+        const d = f.onRefer?.(call, side, refer, who, featureCtx);
+        if (d !== undefined) return d;
+      }
+      return routeRefer(call, side, refer, req);
+    };
 
     /** An ordinary B2B call with the server's bookkeeping (metrics, call map, logs). */
     const startCall = (inv: IncomingInvite, groups: CallTarget[][], opts: StartCallOptions = {}): B2BCall => {
@@ -324,19 +371,66 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
           return;
         case 'OPTIONS': {
           const res = createResponse(req, 200);
-          res.set('allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, REFER, NOTIFY');
+          res.set('allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, REFER, NOTIFY, SUBSCRIBE');
+          res.set('allow-events', 'dialog');
           res.set('accept', 'application/sdp');
           res.set('supported', 'replaces, timer');
           tx.respond(res);
           return;
         }
         default:
+          // Feature requests outside dialogs (SUBSCRIBE Event: dialog, src/features/dialog-event).
+          for (const f of features) if (f.onRequest?.(req, tx, flow, featureCtx) === true) return;
+          if (req.method === 'SUBSCRIBE') {
+            // RFC 6665 §8.2.2: an event package we do not serve.
+            const res = createResponse(req, 489);
+            res.set('allow-events', 'dialog');
+            tx.respond(res);
+            return;
+          }
           tx.respond(createResponse(req, 405));
       }
     };
 
+    /**
+     * Digest authentication of a device's non-INVITE request outside a dialog (SUBSCRIBE),
+     * like REGISTER: 401 challenge, lockout of sources and users. Returns the SIP username.
+     */
+    const authenticateRequest = (req: SipRequest, tx: ServerTransaction, flow: Flow): string | undefined => {
+      const ip = flow.remoteAddress;
+      if (lockout.check(ip).locked) {
+        tx.respond(createResponse(req, 403));
+        return undefined;
+      }
+      const creds = [...req.getAll('authorization'), ...req.getAll('proxy-authorization')];
+      const result = digest.verify({
+        method: req.method,
+        credentialsValue: creds.length > 0 ? creds : undefined,
+        lookupHa1: (u, r, hash) => directory.getHa1(u, r, hash),
+      });
+      if (!result.ok) {
+        if (result.reason !== 'missing' && !result.stale) {
+          lockout.recordFailure(ip, result.username);
+          metrics.authFailures.inc({ kind: req.method.toLowerCase() });
+          log.warn({ ip, user: result.username, reason: result.reason, method: req.method }, 'request authentication failed');
+        }
+        const res = createResponse(req, 401);
+        res.set('www-authenticate', [...result.challenge]);
+        tx.respond(res);
+        return undefined;
+      }
+      if (lockout.check(ip, result.username).locked) {
+        tx.respond(createResponse(req, 403));
+        return undefined;
+      }
+      lockout.recordSuccess(ip, result.username);
+      return result.username;
+    };
+
     // --------------------------------------------------------------- features
     const features = options.features ?? builtinFeatures();
+    // GEN-07 / §17.2: anchored calls and their call records (in memory; a shared store may replace it).
+    const anchored = new AnchoredCallRegistry({ log: log.child({ layer: 'call-records' }), metrics: metrics.registry });
     const featureCtx: FeatureContext = {
       config,
       directory,
@@ -347,11 +441,22 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       },
       anchor,
       callMedia,
+      ...(dtmf !== undefined ? { dtmf } : {}),
+      dtmfLegs,
+      ...(mediaServices !== undefined ? { mediaServices } : {}),
       state,
       log,
       metrics: metrics.registry,
       startCall: (inv, groups, opts) => startCall(inv, groups, opts),
+      anchored,
+      authenticate: (req, tx, flow) => authenticateRequest(req, tx, flow),
+      contact: (protocol) => sip.contact(protocol),
     };
+    const dialogEvents = features.find((f): f is DialogEventFeature => f instanceof DialogEventFeature);
+    if (dialogEvents !== undefined) featureCtx.dialogEvents = dialogEvents;
+    const midCall = features.find((f): f is MidCallFeature => f instanceof MidCallFeature);
+    if (midCall !== undefined) featureCtx.midCall = midCall;
+    featureCtx.callerOf = callerOf;
 
     // -------------------------------------------------------------- SIP stack
     const sip: SipStack = await createSipStack({
@@ -408,6 +513,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       // Provisioning/self-care API, pages and live calls view (src/api/app.ts).
       directory,
       calls,
+      callFeature: (id) => anchored.byCallRef(id)?.origin,
+      callRecords: (limit) => anchored.records(limit),
       dataDir: config.dataDir,
       sipRealm: realm,
       log: log.child({ layer: 'api' }),
@@ -435,6 +542,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       httpPort: http.port,
       sipPort,
       calls,
+      features,
+      anchored,
       sizes,
       log,
       async drain(timeoutMs = 30_000) {

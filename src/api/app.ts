@@ -15,7 +15,7 @@ import { LoginThrottle, authenticate, type AuthState } from './auth/guard.js';
 import { hashPassword, passwordProblem } from './auth/passwords.js';
 import type { Actor } from './audit.js';
 import { ApiError, toApiError } from './errors.js';
-import type { LiveCall } from './live-calls.js';
+import type { CallFeatureLookup, LiveCall } from './live-calls.js';
 import { API_COMPONENT, API_MIGRATIONS } from './migrations.js';
 import { openApiDocument } from './openapi.js';
 import { Routes } from './route.js';
@@ -35,6 +35,10 @@ export interface HttpAppOptions {
   directory?: Directory;
   /** The server's live calls (`server.calls`). */
   calls?: ReadonlyMap<string, LiveCall>;
+  /** The feature that created a live call (anchored-call origin), shown in the live calls view. */
+  callFeature?: CallFeatureLookup;
+  /** Recent call records (GEN-07), most recent first: GET /api/v1/call-records. */
+  callRecords?: (limit: number) => readonly object[];
   /** Data directory (HTTP backups go to <dataDir>/backups). */
   dataDir?: string;
   /** Digest realm for device credentials created with a device. Default: the directory's domain. */
@@ -126,6 +130,8 @@ export async function createHttpApp(o: HttpAppOptions): Promise<HttpApp> {
       log,
       throttle: lock ? new LoginThrottle(lock.threshold, lock.windowMs, lock.durationMs) : new LoginThrottle(),
       calls: o.calls,
+      callFeature: o.callFeature,
+      callRecords: o.callRecords,
       dataDir: o.dataDir,
       callsStreamIntervalMs: o.callsStreamIntervalMs ?? 1000,
       streams: new Set<ServerResponse>(),

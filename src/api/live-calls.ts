@@ -49,10 +49,13 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-export function viewCall(c: LiveCall): CallView {
+/** The feature (anchored call origin, §17.2) of a live call by its id, when a registry knows it. */
+export type CallFeatureLookup = (callId: string) => string | undefined;
+
+export function viewCall(c: LiveCall, featureOf?: CallFeatureLookup): CallView {
   const x = c as unknown as Record<string, unknown>;
-  // Features may tag their calls (origin/feature/label); plain calls are "basic".
-  const feature = str(x.feature) ?? str(x.origin) ?? str(x.label) ?? 'basic';
+  // The anchored-call registry knows the origin; features may also tag their calls; plain calls are "basic".
+  const feature = featureOf?.(c.id) ?? str(x.feature) ?? str(x.origin) ?? str(x.label) ?? 'basic';
   const legs: LegView[] = [];
   if (c.aDialog) legs.push({ leg: 'A', callId: c.aDialog.callId, from: stripTag(c.aDialog.remoteUri), to: stripTag(c.aDialog.localUri), state: c.aDialog.state });
   else legs.push({ leg: 'A', callId: c.id, from: stripTag(c.a?.request.get('from')), to: stripTag(c.a?.request.get('to')), state: c.state });
@@ -67,7 +70,7 @@ export function viewCall(c: LiveCall): CallView {
   return { id: c.id, state: c.state, feature, startedAt: c.startedAt, connectedAt: c.connectedAt ?? null, legs };
 }
 
-export function snapshot(calls: ReadonlyMap<string, LiveCall> | undefined): CallView[] {
+export function snapshot(calls: ReadonlyMap<string, LiveCall> | undefined, featureOf?: CallFeatureLookup): CallView[] {
   if (!calls) return [];
-  return [...calls.values()].map(viewCall).sort((a, b) => a.startedAt - b.startedAt);
+  return [...calls.values()].map((c) => viewCall(c, featureOf)).sort((a, b) => a.startedAt - b.startedAt);
 }

@@ -157,6 +157,8 @@ export interface IncomingLeg {
 }
 
 export interface ReplaceHooks extends NewLegHooks {
+  /** The new leg answered; runs before the swap (e.g. stop music on hold for the kept side). */
+  onAnswered?(): Promise<void> | void;
   /** Runs after the swap, before the old leg's BYE (e.g. the REFER's final NOTIFY). */
   beforeRelease?(): Promise<void> | void;
   /** Do not BYE the old leg (it is being handed over or is already gone). */
@@ -165,6 +167,23 @@ export interface ReplaceHooks extends NewLegHooks {
 
 /** Statuses after which the next target group (another gateway) is tried. */
 const FAILOVER = new Set([408, 500, 502, 503, 504]);
+
+/** Option tags every B-leg INVITE offers; the target's own Supported tags follow. */
+const BASE_SUPPORTED = ['replaces', 'timer', '100rel'];
+const BASE_SUPPORTED_TEXT = BASE_SUPPORTED.join(', ');
+
+/** BASE_SUPPORTED then the target's tags, each once, in order (no Set/flatMap per call: B2BCall.launch is hot). */
+function mergeSupported(extra: string | string[] | undefined): string {
+  if (extra === undefined) return BASE_SUPPORTED_TEXT;
+  const tags = BASE_SUPPORTED.slice();
+  for (const v of typeof extra === 'string' ? [extra] : extra) {
+    for (const part of v.split(',')) {
+      const tag = part.trim();
+      if (tag !== '' && !tags.includes(tag)) tags.push(tag);
+    }
+  }
+  return tags.length === BASE_SUPPORTED.length ? BASE_SUPPORTED_TEXT : tags.join(', ');
+}
 
 interface BranchState {
   target: CallTarget;
@@ -199,6 +218,19 @@ export class B2BCall {
   onCallerLost: ((call: B2BCall) => boolean) | undefined;
   /** The caller's leg is gone while the B-leg is kept (see onCallerLost). */
   callerLost = false;
+  /**
+   * The same for the callee side: consulted when the B-leg BYEs a connected call; true keeps
+   * the A-leg up (desk pickup holds the far end on MoH, spec DPU-01) and the call waits with
+   * `calleeLost` set until swapIn('b', …) or hangup().
+   */
+  onCalleeLost: ((call: B2BCall) => boolean) | undefined;
+  calleeLost = false;
+  /** Media tag of the callee leg that was lost (the far end is answered with a stand-in meanwhile). */
+  private lostCalleeTag = '';
+  /** Every INFO from a leg, before it is relayed (mid-call DTMF collection, spec DTMF-01). Must not throw. */
+  onInfo: ((side: 'a' | 'b', info: SipRequest) => void) | undefined;
+  /** Every re-INVITE from a leg, before it is relayed (e.g. a desk resuming a call it parked on MoH). Must not throw. */
+  onReinvite: ((side: 'a' | 'b', reinvite: SipRequest) => void) | undefined;
   /** hangup() runs: the BYEs we send ourselves never count as the caller leaving. */
   private releasing = false;
   /** The B-leg's latest SDP (answer or offer): re-pointing media to a new caller needs it. */
@@ -296,8 +328,9 @@ export class B2BCall {
     const t = branch.target;
     const ua = this.opts.ua;
     const st = this.opts.sessionTimer === undefined ? {} : calleeTimerHeaders(this.opts.sessionTimer);
-    const headers: Record<string, string | string[]> = { ...st, ...(t.headers ?? {}) };
-    headers.supported = [...new Set(['replaces', 'timer', '100rel', ...[headers.supported ?? []].flat().flatMap((v) => v.split(',').map((x) => x.trim()))].filter((x) => x !== ''))].join(', ');
+    // Object.assign, not spread: spreading these dash-named records cost ~4 µs per call in V8 here.
+    const headers: Record<string, string | string[]> = Object.assign({}, st, t.headers);
+    headers.supported = mergeSupported(headers.supported);
     const req = ua.createRequest({
       method: 'INVITE',
       uri: t.uri,
@@ -596,7 +629,8 @@ export class B2BCall {
     dialog.owner = this;
     dialog.onRequest = (req, tx) => this.onInDialogRequest(side, req, tx);
     dialog.onTerminated = () => {
-      if (this.ended) return;
+      // Our own BYEs while releasing end nothing more (and keep CallEnd.by the side that left).
+      if (this.ended || this.releasing) return;
       const r = this.replacing;
       if (r !== undefined && r.old === dialog) {
         // The leg being replaced left first (a transferor hanging up after 202): wait for the new one.
@@ -606,6 +640,7 @@ export class B2BCall {
         return;
       }
       if (side === 'a' && this.keepAfterCallerLeft(dialog)) return;
+      if (side === 'b' && this.keepAfterCalleeLeft(dialog)) return;
       // The peer's BYE (already answered 200 by the UA core) ends the other side too.
       this.hangup(side, 'BYE');
     };
@@ -628,7 +663,12 @@ export class B2BCall {
       return;
     }
     if (peer === undefined && side === 'b' && this.callerLost && !this.ended) {
-      this.answerWhileCallerLost(req, tx);
+      this.answerWhileLost(this.bDialog!, this.callerTag, req, tx);
+      return;
+    }
+    if (peer === undefined && side === 'a' && this.calleeLost && !this.ended) {
+      if (req.method === 'INFO') this.observeInfo(side, req);
+      this.answerWhileLost(this.aDialog!, this.lostCalleeTag, req, tx);
       return;
     }
     if (peer === undefined || this.ended) {
@@ -641,10 +681,18 @@ export class B2BCall {
     }
     switch (req.method) {
       case 'INVITE':
+        try {
+          this.onReinvite?.(side, req);
+        } catch (e) {
+          this.log.warn({ err: (e as Error).message }, 're-INVITE observer failed');
+        }
         void this.relayReinvite(side, req, peer).catch((e: Error) => this.log.warn({ err: e.message }, 're-INVITE relay failed'));
         return;
-      case 'UPDATE':
       case 'INFO':
+        this.observeInfo(side, req);
+        void this.relayRequest(side, req, tx, peer).catch((e: Error) => this.log.warn({ err: e.message }, `${req.method} relay failed`));
+        return;
+      case 'UPDATE':
         void this.relayRequest(side, req, tx, peer).catch((e: Error) => this.log.warn({ err: e.message }, `${req.method} relay failed`));
         return;
       case 'OPTIONS':
@@ -799,6 +847,11 @@ export class B2BCall {
         return 488;
       }
       if (leg.target?.identity !== undefined && side === 'b') this.answeredTarget = leg.target;
+      try {
+        await hooks.onAnswered?.();
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message }, 'leg replacement: onAnswered failed');
+      }
       swapped = await this.swapIn(side, incoming, hooks);
       return swapped ? leg.status : 500;
     } finally {
@@ -817,7 +870,7 @@ export class B2BCall {
   async swapIn(side: 'a' | 'b', leg: IncomingLeg, hooks: Pick<ReplaceHooks, 'beforeRelease' | 'keepOld'> = {}): Promise<boolean> {
     const kept = this.other(side);
     const old = this.legOf(side);
-    if (this.ended || kept === undefined) {
+    if (this.ended || kept === undefined || this.callerLost) {
       leg.abandon(481);
       return false;
     }
@@ -846,6 +899,7 @@ export class B2BCall {
       this.callerTag = leg.tag;
     } else this.bDialog = dialog;
     this.bindDialog(dialog, side);
+    if (side === 'b') this.calleeLost = false;
     this.legSdp[side] = { got: leg.offer, sent: answer };
     this.legSdp[keptSide] = { got: keptAnswer, sent: offer };
     this.bSdp = side === 'b' ? leg.offer : keptAnswer;
@@ -960,9 +1014,36 @@ export class B2BCall {
     return true;
   }
 
-  /** A request from the B-leg while no caller is attached: answered here, nothing is relayed. */
-  private answerWhileCallerLost(req: SipRequest, tx: ServerTransaction): void {
-    const b = this.bDialog!;
+  private observeInfo(side: 'a' | 'b', req: SipRequest): void {
+    try {
+      this.onInfo?.(side, req);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'INFO observer failed');
+    }
+  }
+
+  /** The callee BYEd: ask onCalleeLost whether the A-leg stays (true: the call waits for a new callee leg). */
+  private keepAfterCalleeLeft(dialog: Dialog): boolean {
+    if (this.releasing || this.state !== 'connected' || dialog !== this.bDialog || this.aDialog === undefined) return false;
+    let keep = false;
+    try {
+      keep = this.onCalleeLost?.(this) === true;
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'onCalleeLost failed');
+    }
+    if (!keep) return false;
+    this.bDialog = undefined;
+    this.lostCalleeTag = dialog.remoteTag;
+    this.calleeLost = true;
+    this.log.info({}, 'callee leg lost: caller kept');
+    return true;
+  }
+
+  /**
+   * A request from the kept leg while the other side is lost: answered here, nothing is
+   * relayed; a re-INVITE is answered through the anchor with a stand-in for the lost side.
+   */
+  private answerWhileLost(b: Dialog, lostTag: string, req: SipRequest, tx: ServerTransaction): void {
     if (req.method !== 'INVITE') {
       tx.respond(createResponse(req, req.method === 'INFO' || req.method === 'OPTIONS' || (req.method === 'UPDATE' && req.body.length === 0) ? 200 : 488));
       return;
@@ -975,14 +1056,15 @@ export class B2BCall {
       incoming.reject(488);
       return;
     }
-    this.bSdp = req.bodyText;
-    // The caller side has no endpoint: it "answers" with a stand-in pointing at the discard port.
+    if (b === this.bDialog) this.bSdp = req.bodyText;
+    else this.legSdp.a.got = req.bodyText;
+    // The lost side has no endpoint: it "answers" with a stand-in pointing at the discard port.
     void (async () => {
-      await media.offerBetween(this.a.request, b.remoteTag, this.callerTag, req.bodyText);
-      const answer = await media.answerBetween(this.a.request, b.remoteTag, this.callerTag, placeholderAnswer(req.bodyText));
+      await media.offerBetween(this.a.request, b.remoteTag, lostTag, req.bodyText);
+      const answer = await media.answerBetween(this.a.request, b.remoteTag, lostTag, placeholderAnswer(req.bodyText));
       incoming.accept({ body: answer, contentType: 'application/sdp' });
     })().catch((e: Error) => {
-      this.log.warn({ err: e.message }, 're-INVITE while the caller is lost failed');
+      this.log.warn({ err: e.message }, 're-INVITE while the other leg is lost failed');
       incoming.reject(500);
     });
   }

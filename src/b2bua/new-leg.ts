@@ -41,6 +41,7 @@ interface Fork {
   invite: OutgoingInvite | undefined;
   timer: NodeJS.Timeout | undefined;
   done: boolean;
+  sentAt?: number;
 }
 
 /** Place the leg; resolves once a fork answered (2xx) or every group failed (best final status). */
@@ -87,6 +88,7 @@ export function placeNewLeg(ua: UserAgentCore, groups: CallTarget[][], hooks: Ne
       const headers: Record<string, string | string[]> = { ...(t.headers ?? {}), ...(hooks.headers ?? {}) };
       headers.supported = 'replaces, timer';
       const req = ua.createRequest({ method: 'INVITE', uri: t.uri, from: t.from, to: t.to, options: { headers } });
+      f.sentAt = Date.now();
       f.invite = ua.invite(req, t.destination, {
         onProvisional: (res) => {
           if (!settled && !f.done) hooks.onProvisional?.(res.status);
@@ -96,6 +98,14 @@ export function placeNewLeg(ua: UserAgentCore, groups: CallTarget[][], hooks: Ne
             // Crossed our CANCEL (or another fork won): ACK, then BYE.
             f.invite?.ack(dialog);
             void ua.bye(dialog);
+            return;
+          }
+          const soon = t.answerTooSoonMs ?? 0;
+          if (soon > 0 && Date.now() - (f.sentAt ?? 0) < soon) {
+            // TMR-02: most likely a mobile voicemail answering: ACK, BYE, counts as no answer.
+            f.invite?.ack(dialog);
+            void ua.bye(dialog);
+            forkFailed(f, 480);
             return;
           }
           f.done = true;

@@ -24,13 +24,15 @@ import type { ServerTransaction } from '../sip/transaction/types.js';
 import type { UserAgentCore } from '../sip/ua/user-agent-core.js';
 import type { B2BCall, CallLogger, CallTarget, IncomingLeg } from './call.js';
 
-/** Where a REFER may send the transferee: target groups, or a status to refuse the REFER with. */
-export type ReferPolicy = (
-  call: B2BCall,
-  side: 'a' | 'b',
-  refer: ReferTo,
-  request: SipRequest,
-) => CallTarget[][] | { status: number; reason?: string } | Promise<CallTarget[][] | { status: number; reason?: string }>;
+/**
+ * What to do with a REFER: ring target groups (blind transfer), refuse it with a status, or
+ * hand it to a feature that performs something else (e.g. send-to-mobile, spec RDPU-01): it
+ * answers the REFER itself (acceptRefer gives the 202 and the NOTIFY sender).
+ */
+export type ReferDecision = CallTarget[][] | { status: number; reason?: string } | { handle(c: ReferContext): Promise<void> };
+
+/** Where a REFER may send the transferee. */
+export type ReferPolicy = (call: B2BCall, side: 'a' | 'b', refer: ReferTo, request: SipRequest) => ReferDecision | Promise<ReferDecision>;
 
 export interface ReferContext {
   call: B2BCall;
@@ -69,18 +71,19 @@ export async function handleRefer(c: ReferContext): Promise<void> {
     tx.respond(createResponse(req, 403, 'Forbidden - transfer not allowed'));
     return;
   }
-  let decision: Awaited<ReturnType<ReferPolicy>>;
+  let decision: ReferDecision;
   try {
     decision = await c.policy(call, c.side, refer, req);
   } catch (e) {
     c.log.warn({ err: (e as Error).message }, 'REFER policy failed');
     decision = { status: 500 };
   }
+  if ('handle' in decision) return decision.handle(c);
   if (!Array.isArray(decision)) {
     tx.respond(createResponse(req, decision.status, decision.reason));
     return;
   }
-  const notify = accept(c);
+  const notify = acceptRefer(c);
   notify(100);
   let ringing = false;
   const referredBy = req.get('referred-by');
@@ -99,7 +102,7 @@ export async function handleRefer(c: ReferContext): Promise<void> {
 }
 
 /** Answer 202 and return the function that sends the implicit subscription's NOTIFYs. */
-function accept(c: ReferContext): (status: number) => Promise<void> {
+export function acceptRefer(c: ReferContext): (status: number) => Promise<void> {
   const { request: req, referrer, ua } = c;
   const seen = (refersSeen.get(referrer) ?? 0) + 1;
   refersSeen.set(referrer, seen);
@@ -135,7 +138,7 @@ async function attended(c: ReferContext, refer: ReferTo): Promise<void> {
     tx.respond(createResponse(req, 491, 'Request Pending'));
     return;
   }
-  const notify = accept(c);
+  const notify = acceptRefer(c);
   await notify(100);
   // The far party of the consultation call offers (offerless re-INVITE); we answer in the ACK.
   const offered = await offerlessReinvite(ua, far);

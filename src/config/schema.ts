@@ -99,6 +99,18 @@ const mediaSchema = z
     ngRetries: intRange(0, 10).default(2),
     /** false: signalling only, SDP passed through unchanged (no rtpengine commands). */
     anchor: bool().default(true),
+    /**
+     * RFC 4733 digits detected by rtpengine (`--dtmf-log-dest`, spec DTMF-01): the server listens
+     * on host:port and passes that address to the rtpengine it launches. port 0 = any free port
+     * (launched rtpengine only; an external rtpengine needs a fixed port in its own config).
+     */
+    dtmfEvents: z
+      .strictObject({
+        enabled: bool().default(true),
+        host: nonEmpty('a host or IP address').default('127.0.0.1'),
+        port: intRange(0, 65535).default(0),
+      })
+      .prefault({}),
   })
   .superRefine((m, ctx) => {
     if (m.rtpengine && m.rtpengines) ctx.addIssue({ code: 'custom', path: [], message: 'set either rtpengine or rtpengines, not both' });

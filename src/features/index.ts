@@ -4,9 +4,18 @@
 import type { Feature } from './feature.js';
 import { SnrFeature, snrOptionsFromEnv } from './snr/index.js';
 import { dvoFeatures } from './dvo/index.js';
+import { MvaFeature } from './mva/index.js';
+import { EfaFeature } from './efa/index.js';
+import { ivrOptionsFromEnv } from './ivr/index.js';
+import { DialogEventFeature } from './dialog-event/index.js';
+import { MidCallFeature } from './mid-call/index.js';
+import { IscFeature } from './isc/index.js';
 
 export function builtinFeatures(): Feature[] {
-  return [...dvoFeatures(), new SnrFeature(snrOptionsFromEnv())];
+  const efa = new EfaFeature(ivrOptionsFromEnv());
+  // Mid-call first: a desk's INVITE with Replaces (desk pickup) is its, whoever else might take the INVITE.
+  // ISC after DVO: a mobile client's DVO INVITE is DVO's whatever number it names.
+  return [new MidCallFeature(), ...dvoFeatures({ efa: efa.handler }), new IscFeature(), new SnrFeature(snrOptionsFromEnv()), new MvaFeature(ivrOptionsFromEnv()), efa, new DialogEventFeature()];
 }
 
 export type { Feature, FeatureContext, FeatureDecision, StartCallOptions } from './feature.js';

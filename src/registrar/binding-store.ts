@@ -14,8 +14,25 @@ export interface Binding {
   cseq: number;
   /** Where the REGISTER came from: requests to this contact go back over it. */
   flow: { protocol: TransportProtocol; address: string; port: number; connectionId?: string };
+  /** `+sip.instance` (RFC 5626/5627) as registered, e.g. `<urn:uuid:...>`. */
   instance?: string;
+  /** `reg-id` (RFC 5626). */
+  regId?: number;
   userAgent?: string;
+  /**
+   * Every Contact parameter as registered except `expires` (q, +sip.instance, reg-id,
+   * feature tags such as `+mobility-inbound`, spec D-24), in order; null = no value.
+   * Values are unquoted (the registrar quotes feature tags again in its 200 OK).
+   */
+  params?: Record<string, string | null>;
+}
+
+/** A binding's feature/extension parameter (`+mobility-inbound`...), case-insensitive name. */
+export function bindingParam(b: Binding, name: string): string | null | undefined {
+  if (b.params === undefined) return undefined;
+  const want = name.toLowerCase();
+  for (const [k, v] of Object.entries(b.params)) if (k.toLowerCase() === want) return v;
+  return undefined;
 }
 
 export interface BindingStore {

@@ -2,7 +2,7 @@
  * Bindings kept in memory for the call path (synchronous lookups) and written
  * through to a RegistrationStore (src/state) so they survive a restart.
  */
-import type { ContactBinding, RegistrationStore } from '../state/types.js';
+import { type ContactBinding, type RegistrationStore, bindingKey } from '../state/types.js';
 import type { TransportProtocol } from '../sip/transport/types.js';
 import { type Binding, type BindingStore, MemoryBindingStore } from './binding-store.js';
 
@@ -34,7 +34,10 @@ export class PersistentBindingStore implements BindingStore {
           // A connection does not survive our restart; the phone's next REGISTER brings a new one.
           flow: { protocol, address: b.received.address, port: b.received.port },
           ...(b.instanceId !== null ? { instance: b.instanceId } : {}),
+          ...(b.regId !== null ? { regId: b.regId } : {}),
           ...(b.userAgent !== null ? { userAgent: b.userAgent } : {}),
+          // Rows written before the parameters were kept have none beyond +sip.instance.
+          params: { ...b.params },
         });
       }
     }
@@ -46,6 +49,9 @@ export class PersistentBindingStore implements BindingStore {
   }
 
   put(b: Binding): void {
+    // A binding that changes identity (instance gained or lost) must not leave its old row behind.
+    const prev = this.memory.list(b.aor).find((x) => x.contact === b.contact);
+    if (prev !== undefined && bindingKey(rowKeyOf(prev)) !== bindingKey(rowKeyOf(b))) this.backing.remove(b.aor, bindingKey(rowKeyOf(prev))).catch(this.onError);
     this.memory.put(b);
     const row: ContactBinding = {
       aor: b.aor,
@@ -54,12 +60,12 @@ export class PersistentBindingStore implements BindingStore {
       q: b.q,
       callId: b.callId,
       cseq: b.cseq,
-      instanceId: null,
-      regId: null,
+      instanceId: b.instance ?? null,
+      regId: b.instance !== undefined ? (b.regId ?? null) : null,
       path: [],
       received: { address: b.flow.address, port: b.flow.port, transport: b.flow.protocol },
       flow: { connectionId: b.flow.connectionId ?? null, localAddress: null, localPort: null },
-      params: b.instance !== undefined ? { '+sip.instance': b.instance } : {},
+      params: b.params !== undefined ? { ...b.params } : b.instance !== undefined ? { '+sip.instance': b.instance } : {},
       userAgent: b.userAgent ?? null,
       registeredAt: Date.now(),
     };
@@ -67,8 +73,11 @@ export class PersistentBindingStore implements BindingStore {
   }
 
   remove(aor: string, contact: string): void {
+    const b = this.memory.list(aor).find((x) => x.contact === contact);
     this.memory.remove(aor, contact);
-    this.backing.remove(aor, `uri:${contact}`).catch(this.onError);
+    // The backing store keys a binding by instance (and reg-id) when it has one (bindingKey).
+    const key = b === undefined ? `uri:${contact}` : bindingKey(rowKeyOf(b));
+    this.backing.remove(aor, key).catch(this.onError);
   }
 
   removeAll(aor: string): void {
@@ -84,4 +93,8 @@ export class PersistentBindingStore implements BindingStore {
   get size(): number {
     return this.memory.size;
   }
+}
+
+function rowKeyOf(b: Binding): Pick<ContactBinding, 'contact' | 'instanceId' | 'regId'> {
+  return { contact: b.contact, instanceId: b.instance ?? null, regId: b.instance !== undefined ? (b.regId ?? null) : null };
 }

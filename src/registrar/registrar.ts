@@ -6,6 +6,7 @@
  */
 import type { DigestServer } from '../sip/auth/digest-server.js';
 import type { AuthLockout } from '../sip/auth/lockout.js';
+import { type Params, serializeParams } from '../sip/message/grammar.js';
 import type { SipRequest } from '../sip/message/message.js';
 import { createResponse } from '../sip/message/response.js';
 import { SipUri, uriUserDigits, unescapeUriPart } from '../sip/message/uri.js';
@@ -125,6 +126,13 @@ export class Registrar {
         continue;
       }
       const q = Number(c.params.get('q') ?? '1');
+      const ext = contactExtensions(c.params);
+      // RFC 5626 §6 / RFC 5627: a new contact of the same instance (and reg-id) replaces the old flow.
+      if (ext.instance !== undefined) {
+        for (const b of this.store.list(aorUser)) {
+          if (b.contact !== uri && b.instance === ext.instance && b.regId === ext.regId) this.store.remove(aorUser, b.contact);
+        }
+      }
       const binding: Binding = {
         aor: aorUser,
         contact: uri,
@@ -133,8 +141,10 @@ export class Registrar {
         callId,
         cseq,
         flow: { protocol: flow.protocol, address: flow.remoteAddress, port: flow.remotePort, ...(flow.connectionId !== undefined ? { connectionId: flow.connectionId } : {}) },
-        ...(c.params.get('+sip.instance') ? { instance: c.params.get('+sip.instance')! } : {}),
+        ...(ext.instance !== undefined ? { instance: ext.instance } : {}),
+        ...(ext.regId !== undefined ? { regId: ext.regId } : {}),
         ...(req.get('user-agent') !== undefined ? { userAgent: req.get('user-agent')! } : {}),
+        params: ext.params,
       };
       const current = this.store.list(aorUser);
       if (existing === undefined && current.length >= this.settings.maxContactsPerAor) {
@@ -151,10 +161,38 @@ export class Registrar {
   private ok(req: SipRequest, aorUser: string, now: number) {
     const res = createResponse(req, 200);
     const bindings = this.lookup(aorUser, now);
-    if (bindings.length > 0) res.set('contact', bindings.map((b) => `<${b.contact}>;expires=${Math.max(0, Math.round((b.expiresAt - now) / 1000))}`));
+    if (bindings.length > 0) res.set('contact', bindings.map((b) => contactValue(b, now)));
     res.set('date', new Date(now).toUTCString());
     return res;
   }
+}
+
+/** The parameters a binding keeps from its Contact (everything but `expires`). */
+export function contactExtensions(params: Params): { params: Record<string, string | null>; instance?: string; regId?: number } {
+  // Object.fromEntries defines own properties: a parameter named "__proto__" stays a name.
+  const kept = Object.fromEntries([...params].filter(([k]) => k.toLowerCase() !== 'expires')) as Record<string, string | null>;
+  const out: { params: Record<string, string | null>; instance?: string; regId?: number } = { params: kept };
+  for (const [k, v] of params) {
+    const name = k.toLowerCase();
+    if (name === '+sip.instance' && v !== null && v !== '') out.instance = v;
+    else if (name === 'reg-id' && v !== null && /^[0-9]{1,9}$/.test(v)) out.regId = Number(v);
+  }
+  return out;
+}
+
+/**
+ * A Contact of the 200 OK (§10.3 step 8): the binding's URI with the parameters it was
+ * registered with and the time it has left. Feature tags (`+name`, RFC 3840) get their
+ * value quoted again, e.g. `+sip.instance="<urn:uuid:...>"`, `+mobility-inbound="snr"`.
+ */
+export function contactValue(b: Binding, now: number): string {
+  let out = `<${b.contact}>`;
+  for (const [k, v] of Object.entries(b.params ?? {})) {
+    if (v === null) out += `;${k}`;
+    else if (k.startsWith('+')) out += `;${k}="${v.replace(/(["\\])/g, '\\$1')}"`;
+    else out += serializeParams(new Map([[k, v]]));
+  }
+  return `${out};expires=${Math.max(0, Math.round((b.expiresAt - now) / 1000))}`;
 }
 
 function parseExpires(v: string | undefined): number | undefined {

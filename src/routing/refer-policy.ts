@@ -9,9 +9,14 @@ import type { ReferPolicy } from '../b2bua/transfer.js';
 import { uriUserDigits } from '../sip/message/uri.js';
 import type { Caller, Router } from './router.js';
 
+/** The identity of a call's leg: the A-leg's authenticated caller, or the B-leg target's identity. */
+export function legIdentity(call: B2BCall, side: 'a' | 'b', callerOf: (call: B2BCall) => Caller | undefined): Caller | undefined {
+  return (side === 'a' ? callerOf(call) : call.answeredTarget?.identity) as Caller | undefined;
+}
+
 export function createReferPolicy(router: Router, callerOf: (call: B2BCall) => Caller | undefined): ReferPolicy {
   return (call, side, refer) => {
-    const identity = (side === 'a' ? callerOf(call) : call.answeredTarget?.identity) as Caller | undefined;
+    const identity = legIdentity(call, side, callerOf);
     if (identity === undefined) return { status: 403, reason: 'Forbidden - this leg may not transfer' };
     let digits: string | undefined;
     try {

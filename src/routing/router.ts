@@ -125,7 +125,11 @@ export class Router {
 
   /** Every registered contact of every device on the line, rung in parallel. */
   lineTargets(line: EnterpriseLine, caller: Caller, _req?: SipRequest): CallTarget[] {
-    const from = this.presentedIdentity(caller, undefined);
+    return this.lineContacts(line, this.presentedIdentity(caller, undefined));
+  }
+
+  /** Every registered contact of every device on the line, presenting `from` (name-addr). */
+  lineContacts(line: EnterpriseLine, from: string): CallTarget[] {
     const out: CallTarget[] = [];
     for (const device of this.directory.devicesOnLine(line.id)) {
       if (device.aor === null) continue;

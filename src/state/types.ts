@@ -37,8 +37,8 @@ export interface ContactBinding {
   received: ReceivedFrom;
   /** Flow / connection the REGISTER arrived on, to reach the UA behind NAT (RFC 5626). */
   flow: { connectionId: string | null; localAddress: string | null; localPort: number | null } | null;
-  /** Other Contact parameters, e.g. `+mobility-inbound` (D-24). */
-  params: Record<string, string>;
+  /** Other Contact parameters, e.g. `+mobility-inbound` (D-24); null for a parameter without a value. */
+  params: Record<string, string | null>;
   userAgent: string | null;
   registeredAt: number;
 }

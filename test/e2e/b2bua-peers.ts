@@ -48,9 +48,12 @@ export async function startPeer(port: number, o: { allow?: string[]; supported?:
         peer.received.push(inv.request);
         peer.onInvite(inv);
       },
-      onRequest: (req) => {
+      onRequest: (req, tx) => {
         peer.received.push(req);
-        return undefined;
+        // NOTIFYs of a subscription the test made with a bare SUBSCRIBE (no dialog kept here).
+        if (req.method !== 'NOTIFY') return undefined;
+        tx.respond(createResponse(req, 200));
+        return true;
       },
     },
   });

@@ -8,6 +8,7 @@
  * Timers are shortened through the service parameters and U2's pickup window (per test);
  * TS-51 keeps U2's default 10 s window and redials at +5 s, as the spec writes it.
  */
+import { EfaFeature } from '../../src/features/efa/index.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { findMessage, findMessages, header, type SippMessage } from './harness/messages.js';
 import { freePorts } from './harness/ports.js';
@@ -102,6 +103,13 @@ async function connectAndDrop(holdMs = 1000): Promise<{ ctrl: SippResult; first:
   return { ctrl: c, first, dropAt: sippTime(bye) };
 }
 
+/** EFA calls handled so far (the EFA feature's records). */
+function efaRecords(): number {
+  const f = ts.server.features.find((x): x is EfaFeature => x instanceof EfaFeature);
+  if (f === undefined) throw new Error('EFA feature not running');
+  return f.records().length;
+}
+
 describe('§18.7 Session Resumption', () => {
   beforeEach(async () => {
     await idle();
@@ -183,8 +191,11 @@ describe('§18.7 Session Resumption', () => {
     const call = [...ts.server.calls.values()][0]!;
     ts.sr.callMovedToDesk(call.id);
     expect(await ts.sr.records()).toEqual([]);
+    const efaBefore = efaRecords();
     const redial = await cellular(0);
-    expect(received(redial, { status: 403 })?.reason, redial.describe()).toMatch(/EFA/);
+    // §14.5 step 5: the EFA handler answers (no prompt) and waits for the PIN; the caller hangs up.
+    expect(received(redial, { status: 200 }), redial.describe()).toBeDefined();
+    expect(efaRecords()).toBe(efaBefore + 1);
     call.hangup('server', 'test: desk leg gone');
     const d = await d3.stop();
     expect(receivedAll(d, { method: 'INVITE' }).length).toBe(1);
@@ -197,8 +208,11 @@ describe('§18.7 Session Resumption', () => {
     const { dropAt } = await connectAndDrop(1000);
     await until(async () => (await ts.sr.records()).length === 0, 6000, 'record expired');
     expect(Date.now() - dropAt).toBeGreaterThanOrEqual(2900);
+    const efaBefore = efaRecords();
     const redial = await cellular(0);
-    expect(received(redial, { status: 403 })?.reason, redial.describe()).toMatch(/EFA/);
+    // §14.5 step 5: the EFA handler answers (no prompt) and waits for the PIN; the caller hangs up.
+    expect(received(redial, { status: 200 }), redial.describe()).toBeDefined();
+    expect(efaRecords()).toBe(efaBefore + 1);
     const d = await d3.stop();
     expect(receivedAll(d, { method: 'INVITE' }).length).toBe(1);
   }, 40_000);
@@ -224,9 +238,12 @@ describe('§18.7 Session Resumption', () => {
     const d3 = await startSippServer({ scenario: 'uas-basic', port: d3Port, calls: 1 });
     const { dropAt } = await connectAndDrop(1000);
     await idle();
+    const efaBefore = efaRecords();
     const redial = await cellular(0);
     const d = await d3.stop();
-    expect(received(redial, { status: 403 })?.reason, redial.describe()).toMatch(/EFA/);
+    // §14.5 step 5: the EFA handler answers (no prompt) and waits for the PIN; the caller hangs up.
+    expect(received(redial, { status: 200 }), redial.describe()).toBeDefined();
+    expect(efaRecords()).toBe(efaBefore + 1);
     expect(receivedAll(d, { method: 'INVITE' }).length).toBe(1);
     expect(sippTime(received(d, { method: 'BYE' })!) - dropAt).toBeLessThan(500);
     expect(await ts.sr.records()).toEqual([]);

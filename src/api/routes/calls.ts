@@ -1,4 +1,5 @@
 /** Live calls: a list, a server-sent-events stream for the live calls page, and hang-up. */
+import { z } from 'zod';
 import { ApiError } from '../errors.js';
 import { snapshot } from '../live-calls.js';
 import type { RouteDeps } from './deps.js';
@@ -12,7 +13,17 @@ export function registerCallRoutes(d: RouteDeps): void {
     summary: 'Active calls with their legs, feature and times (duration = now - connectedAt)',
     tag: 'calls',
     access: 'admin',
-    handler: () => ({ now: Date.now(), calls: snapshot(d.calls) }),
+    handler: () => ({ now: Date.now(), calls: snapshot(d.calls, d.callFeature) }),
+  });
+
+  routes.add({
+    method: 'GET',
+    url: '/api/v1/call-records',
+    summary: 'Recent call records (GEN-07), most recent first: origin feature, FAR leg, user legs, times, result',
+    tag: 'calls',
+    access: 'admin',
+    query: z.object({ limit: z.coerce.number().int().min(1).max(10_000).optional() }),
+    handler: ({ query }) => ({ records: d.callRecords?.(query.limit ?? 100) ?? [] }),
   });
 
   routes.add({
@@ -34,7 +45,7 @@ export function registerCallRoutes(d: RouteDeps): void {
       let last = '';
       let lastSent = 0;
       const push = (): void => {
-        const calls = snapshot(d.calls);
+        const calls = snapshot(d.calls, d.callFeature);
         const key = JSON.stringify(calls);
         const now = Date.now();
         if (key !== last) {

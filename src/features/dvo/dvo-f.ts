@@ -191,9 +191,12 @@ export class DvoForward {
     if (this.ctx.directory.mobilityParameters().dvoCtrlAnswerOn === 'mobileLeg') ctrl?.connect();
     let connected = false;
     const mi = { id: rec.miId, number: rec.miNumber };
+    // GEN-07 / §17.2: the registry id of this anchored call (set once the call exists).
+    let anchoredId: string | undefined;
     const call = this.ctx.startCall(inv, routed.groups, {
       onConnected: (c) => {
         connected = true;
+        if (anchoredId !== undefined) this.ctx.anchored?.update(anchoredId, { state: 'connected' });
         let set = this.connected.get(deviceId);
         if (set === undefined) this.connected.set(deviceId, (set = new Set()));
         set.add(c);
@@ -205,6 +208,10 @@ export class DvoForward {
         this.sr?.track(c, deviceId, mi, rec.target);
       },
       onEnd: (c) => {
+        if (anchoredId !== undefined) {
+          const status = c.a.finalStatus !== undefined && c.a.finalStatus >= 300 ? c.a.finalStatus : undefined;
+          this.ctx.anchored?.end(anchoredId, { result: connected ? 'answered' : 'failed', ...(status !== undefined ? { status } : {}) });
+        }
         const set = this.connected.get(deviceId);
         set?.delete(c);
         if (set?.size === 0) this.connected.delete(deviceId);
@@ -228,6 +235,22 @@ export class DvoForward {
       },
     });
     if (record !== undefined) record.callRef = call.id;
+    // The inbound cellular leg from the MI is the user's (RD role), the target leg is FAR; CTRL joins the record.
+    // (Not when startCall refused the INVITE at once, e.g. 482 for a Call-ID already anchored: no onEnd follows.)
+    if (call.state !== 'ended' && !(inv.finalStatus !== undefined && inv.finalStatus >= 300)) {
+      anchoredId = record?.id ?? call.id;
+      const lineId = device.lines[0];
+      this.ctx.anchored?.register(call, {
+        id: anchoredId,
+        origin: 'dvoF',
+        user: device.ownerUser,
+        line: lineId === undefined ? null : (this.ctx.directory.lines.get(lineId)?.number ?? null),
+        farSide: 'b',
+        userRole: 'RD',
+        anchored: true,
+        userLegs: ctrl !== undefined ? [{ role: 'CTRL', callId: ctrl.callId }] : [],
+      });
+    }
     // DVO-03: the mobile leg released → BYE on CTRL; session resumption may keep the far leg.
     call.onCallerLost = (c) => {
       ctrl?.bye();

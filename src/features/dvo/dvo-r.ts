@@ -10,6 +10,7 @@ import type { CallTarget } from '../../b2bua/call.js';
 import { OutboundBridge, type OutboundLeg } from '../../b2bua/outbound-bridge.js';
 import type { MobileClientDevice, RemoteDestination } from '../../directory/types.js';
 import type { SipRequest } from '../../sip/message/message.js';
+import { legFromDialog } from '../anchored/registry.js';
 import type { FeatureContext } from '../feature.js';
 import type { CtrlLeg } from './ctrl.js';
 import type { DvoCallRecord, DvoMetrics } from './records.js';
@@ -71,6 +72,17 @@ export class DvoReverseCall {
 
   /** 183 on CTRL, then the callback at once (no Delay Before Ringing, DVO-R-03). */
   async start(): Promise<void> {
+    // GEN-07 / §17.2: CTRL is a user-side leg; the callback (RD) and target (FAR) legs join later.
+    const lineId = this.p.device.lines[0];
+    const ctrlFrom = this.p.ctrl.inv.request.get('from');
+    this.p.ctx.anchored?.register(undefined, {
+      id: this.p.record.id,
+      origin: 'dvoR',
+      user: this.p.device.ownerUser,
+      line: lineId === undefined ? null : (this.p.ctx.directory.lines.get(lineId)?.number ?? null),
+      anchored: this.p.toMi,
+      userLegs: [{ role: 'CTRL', callId: this.p.ctrl.callId, ...(ctrlFrom !== undefined ? { peer: ctrlFrom.replace(/;\s*tag=[^;>]*/gi, '').trim() } : {}) }],
+    });
     this.p.ctrl.progress();
     await this.placeCallback(0);
   }
@@ -172,6 +184,8 @@ export class DvoReverseCall {
     this.clearTimers();
     this.phase = 'target';
     this.p.metrics.dvoRCallbacks.inc({ result: 'answered' });
+    const cb = this.callback?.dialog;
+    if (cb !== undefined) this.p.ctx.anchored?.update(this.p.record.id, { addUserLeg: { ...legFromDialog('RD', cb), label: 'callback', connectedAt: Date.now() } });
     // D-29 alternative: CTRL answered as soon as the mobile leg is up, not at connect.
     if (this.p.ctx.directory.mobilityParameters().dvoCtrlAnswerOn === 'mobileLeg') this.p.ctrl.connect();
     const leg = this.callback!;
@@ -202,6 +216,8 @@ export class DvoReverseCall {
         void this.bridge.stopPlay(this.callback!);
         this.p.record.state = 'connected';
         this.p.record.connectedAt = Date.now();
+        const far = this.targetLeg?.dialog;
+        this.p.ctx.anchored?.update(this.p.record.id, { state: 'connected', ...(far !== undefined ? { farLeg: { ...legFromDialog('FAR', far), connectedAt: Date.now() } } : {}) });
         this.p.ctrl.connect();
         this.log.info({ anchored: this.p.toMi }, 'DVO-R call connected');
       },
@@ -271,6 +287,8 @@ export class DvoReverseCall {
       this.p.record.state = 'ended';
       this.p.record.endedAt = Date.now();
     }
+    const r = this.p.record;
+    this.p.ctx.anchored?.end(r.id, { result: r.state === 'ended' ? 'answered' : 'failed', ...(r.status !== undefined ? { status: r.status } : {}) });
     this.p.onDone();
   }
 

@@ -19,6 +19,7 @@ import type { Statement } from 'better-sqlite3';
 import { type BranchConfirmation, type BranchEvent, type CallEnd, type CallTarget, type B2BCall, observeCall } from '../../b2bua/call.js';
 import type { Directory } from '../../directory/directory.js';
 import type { EnterpriseLine, MobileClientDevice, RemoteDestination, Trunk } from '../../directory/types.js';
+import { contactValue } from '../../registrar/registrar.js';
 import type { Caller } from '../../routing/router.js';
 import type { IncomingInvite } from '../../sip/ua/incoming-invite.js';
 import type { Feature, FeatureContext } from '../feature.js';
@@ -53,8 +54,11 @@ export interface SnrOptions {
 }
 
 /**
- * Options from the environment (no config keys exist for them yet):
- *   MA_SNR_DTMF_EVENTS   host:port rtpengine's --dtmf-log-dest points at
+ * Options from the environment:
+ *   MA_SNR_DTMF_EVENTS   host:port rtpengine's --dtmf-log-dest points at. The server itself now
+ *                        listens (config media.dtmfEvents, this variable overrides it) and the
+ *                        feature uses FeatureContext.dtmf; this listener is only the fallback
+ *                        when the server has none.
  *   MA_SNR_PROMPT_FILE   the user-control prompt file
  */
 export function snrOptionsFromEnv(env: Record<string, string | undefined> = process.env): SnrOptions {
@@ -103,6 +107,8 @@ interface SnrCall {
   /** Trunk calls this call holds (LIM-04): its inbound leg and launched RD forks. */
   trunkLegs: Map<CallTarget | 'inbound', string>;
   answered: DestinationKind | undefined;
+  /** The caller came in over a trunk (GEN-02: the call has a trunk leg whoever answers). */
+  callerTrunk: boolean;
 }
 
 export class SnrFeature implements Feature {
@@ -110,6 +116,8 @@ export class SnrFeature implements Feature {
   private ctx: FeatureContext | undefined;
   private metrics: SnrMetrics | undefined;
   private dtmf: RtpengineDtmfEvents | undefined;
+  /** The listener is this feature's own (env MA_SNR_DTMF_EVENTS without a server one): close it. */
+  private ownDtmf = false;
   /** §17.2 SnrCallCounter: active SNR calls per user. */
   private readonly activeByUser = new Map<string, Set<string>>();
   private readonly calls = new Map<string, SnrCall>();
@@ -126,9 +134,11 @@ export class SnrFeature implements Feature {
     this.ctx = ctx;
     this.metrics = new SnrMetrics(ctx.metrics, () => this.sizes());
     const d = this.options.dtmfEvents;
-    if (d !== undefined) {
+    if (ctx.dtmf !== undefined) this.dtmf = ctx.dtmf;
+    else if (d !== undefined) {
       try {
         this.dtmf = await RtpengineDtmfEvents.open(d.host, d.port);
+        this.ownDtmf = true;
         ctx.log.info({ dtmfEvents: `${d.host}:${d.port}` }, 'SNR: listening for rtpengine DTMF events');
       } catch (e) {
         ctx.log.error({ err: (e as Error).message }, 'SNR: cannot listen for rtpengine DTMF events; user control takes SIP INFO digits only');
@@ -155,8 +165,9 @@ export class SnrFeature implements Feature {
   close(): void {
     for (const a of this.announcements) a.stop();
     for (const c of this.calls.values()) clearTimeout(c.timer);
-    this.dtmf?.close();
+    if (this.ownDtmf) this.dtmf?.close();
     this.dtmf = undefined;
+    this.ownDtmf = false;
   }
 
   // ------------------------------------------------------------ desk SNR codes
@@ -211,7 +222,9 @@ export class SnrFeature implements Feature {
       let mode: MiMode | undefined;
       if (p.device !== undefined) {
         const aorUser = p.device.aor === null ? undefined : /^sips?:([^@]+)@/i.exec(p.device.aor)?.[1];
-        mode = miMode(p.device, aorUser === undefined ? [] : ctx.registrar.lookup(aorUser).map((b) => b.contact));
+        // DM-04 / D-24: the registered Contacts with their parameters (`+mobility-inbound="snr"`).
+        const now = Date.now();
+        mode = miMode(p.device, aorUser === undefined ? [] : ctx.registrar.lookup(aorUser).map((b) => contactValue(b, now)));
         if (mode === 'snr' || p.device.dndEnabled) silenced.add(p.device.id);
       }
       const rds = dir
@@ -301,6 +314,7 @@ export class SnrFeature implements Feature {
       deskPending: new Set(),
       trunkLegs: new Map(),
       answered: undefined,
+      callerTrunk: caller.kind === 'trunk',
     };
     // The call-level no-answer timer replaces the desk's own ring timeout (SNR-06).
     const deskOut = desk.map((t) => {
@@ -333,6 +347,8 @@ export class SnrFeature implements Feature {
       onStart: (call) => {
         st.call = call;
         this.calls.set(st.id, st);
+        // GEN-07 / §17.2: the call is anchored once it has a trunk leg (caller or an RD fork).
+        ctx.anchored?.register(call, { id: st.id, origin: 'snr', user: snrUsers[0] ?? null, line: line.number, farSide: 'a', anchored: st.callerTrunk || forks.length > 0 });
         for (const u of st.users) {
           let s = this.activeByUser.get(u);
           if (s === undefined) this.activeByUser.set(u, (s = new Set()));
@@ -343,9 +359,13 @@ export class SnrFeature implements Feature {
         if (deskOut.length === 0 && inv.finalStatus === undefined) inv.progress(180);
         st.timer = setTimeout(() => this.onNoAnswer(st), Math.max(0, st.noAnswerMs - (Date.now() - st.arrivedAt)));
       },
-      onConnected: () => {
+      onConnected: (call) => {
         clearTimeout(st.timer);
         st.timer = undefined;
+        ctx.anchored?.update(st.id, { state: 'connected' });
+        // §7, §9: an RD (or a mobile identity over the cellular network) answered: mid-call codes and desk pickup.
+        const user = snrUsers[0] === undefined ? undefined : (ctx.directory.users.get(snrUsers[0]) ?? undefined);
+        if ((st.answered === 'rd' || st.answered === 'mi') && user !== undefined) ctx.midCall?.attach({ call, userSide: 'b', user, line });
       },
       onEnd: (_call, end) => this.onCallEnd(st, end),
       onExhausted: (_call, status) => this.onExhausted(st, status),
@@ -362,6 +382,8 @@ export class SnrFeature implements Feature {
     if (e.kind === 'won') {
       st.answered = 'desk';
       this.metrics?.answers.inc({ kind: 'desk' });
+      // Answered at the desk: a trunk leg remains only if the caller came over a trunk (GEN-02).
+      this.ctx?.anchored?.update(st.id, { userRole: 'DESK', anchored: st.callerTrunk });
     } else if (e.kind === 'failed') {
       st.deskPending.delete(t);
       // Every desk device busy or declining: the user is busy; pending RD forks stop too and
@@ -389,6 +411,7 @@ export class SnrFeature implements Feature {
       case 'won':
         st.answered = kind;
         mt?.answers.inc({ kind });
+        this.ctx?.anchored?.update(st.id, { userRole: 'RD', anchored: true });
         break;
       case 'failed':
         this.releaseTrunk(st, t);
@@ -450,6 +473,9 @@ export class SnrFeature implements Feature {
       if (s !== undefined && s.size === 0) this.activeByUser.delete(u);
     }
     for (const k of [...st.trunkLegs.keys()]) this.releaseTrunk(st, k);
+    // GEN-07: one call record per call (FAR = the caller's leg, the winning leg as user leg).
+    const by = end.by === 'a' ? 'far' : end.by === 'b' ? 'user' : end.by;
+    this.ctx?.anchored?.end(st.id, { result: end.result, ...(end.status !== undefined ? { status: end.status } : {}), ...(by !== undefined ? { by } : {}) });
     this.metrics?.calls.inc({ answered: st.answered ?? (end.result === 'answered' ? 'forward' : 'none') });
   }
 

@@ -48,7 +48,7 @@ export function rdForkTarget(deps: TargetDeps, rd: RemoteDestination, rerouteCss
   return { ok: true, trunk, target: { ...base, from, headers } };
 }
 
-export type DiversionReason = 'no-answer' | 'user-busy' | 'unavailable';
+export type DiversionReason = 'no-answer' | 'user-busy' | 'unavailable' | 'unconditional';
 
 /**
  * Target groups for forwarding the call to `number` (the line's forward-no-answer / busy

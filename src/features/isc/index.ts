@@ -1,0 +1,1 @@
+export { IscFeature } from './isc-feature.js';

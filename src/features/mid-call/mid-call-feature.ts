@@ -1,0 +1,142 @@
+/**
+ * Mid-call features and desk pickup (spec §7, §9; issue #5): features that connect an
+ * anchored call to a user's PSTN leg (SNR when an RD answers) attach it here
+ * (FeatureContext.midCall.attach); this feature then
+ *  - collects feature codes on that leg (SIP INFO and RFC 4733, DTMF-01..05): *81 hold,
+ *    *82 exclusive hold, *83 resume, *74 session handoff (session.ts);
+ *  - keeps the far end on MoH when the user leg releases and offers the call to the desk
+ *    phones of the line (RFC 4235 dialog event, DPU-01), for maxWaitTimeForDeskPickupMs;
+ *  - takes the desk's INVITE with Replaces naming the offered dialog, or the deskPickupCode
+ *    (D-15), as the new user side (DPU-03). Any other INVITE with Replaces gets 481.
+ */
+import { type B2BCall, observeCall } from '../../b2bua/call.js';
+import type { ReferDecision } from '../../b2bua/transfer.js';
+import type { ReferTo } from '../../sip/extensions/refer.js';
+import { isSendToMobile, sendToMobile } from './send-to-mobile.js';
+import { DtmfLegs } from '../../media/dtmf-leg.js';
+import { MediaServices } from '../../media/media-services.js';
+import type { Caller } from '../../routing/router.js';
+import { readReplaces } from '../../sip/extensions/replaces.js';
+import type { Replaces } from '../../sip/extensions/replaces.js';
+import { uriUserDigits } from '../../sip/message/uri.js';
+import type { IncomingInvite } from '../../sip/ua/incoming-invite.js';
+import type { Feature, FeatureContext } from '../feature.js';
+import { MidCallSession, type MidCallHandle } from './session.js';
+
+/** What other features use (FeatureContext.midCall). */
+export interface MidCallApi {
+  /** An anchored call is connected to the user's PSTN leg on `userSide`. */
+  attach(handle: MidCallHandle): void;
+}
+
+export class MidCallFeature implements Feature, MidCallApi {
+  readonly name = 'mid-call';
+  private ctx: FeatureContext | undefined;
+  private dtmf: DtmfLegs | undefined;
+  private media: MediaServices | undefined;
+  /** Sessions by call id (the B2BCall's A-leg Call-ID). */
+  private readonly sessions = new Map<string, MidCallSession>();
+
+  start(ctx: FeatureContext): void {
+    this.ctx = ctx;
+    // Shared with the other features: one DTMF-05 lock per leg, one owner of what plays to whom.
+    this.dtmf = ctx.dtmfLegs ?? new DtmfLegs(ctx.dtmf);
+    this.media = ctx.mediaServices ?? new MediaServices({ anchor: ctx.anchor, dataDir: ctx.config.dataDir });
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** The session of a call (tests, the EFA mid-call sequences). */
+  session(callId: string): MidCallSession | undefined {
+    return this.sessions.get(callId);
+  }
+
+  attach(h: MidCallHandle): void {
+    const ctx = this.ctx;
+    if (ctx === undefined || this.dtmf === undefined || this.media === undefined || this.sessions.has(h.call.id)) return;
+    const s = new MidCallSession(h, {
+      ctx,
+      dtmf: this.dtmf,
+      media: this.media,
+      log: ctx.log,
+      onState: (x, state) => ctx.anchored?.update(x.call.id, { state: state === 'moved' ? 'connected' : state }),
+    });
+    this.sessions.set(h.call.id, s);
+    s.start();
+    observeCall(h.call.a, {
+      onEnd: () => {
+        s.end();
+        if (this.sessions.get(h.call.id) === s) this.sessions.delete(h.call.id);
+      },
+    });
+  }
+
+  onInvite(inv: IncomingInvite, caller: Caller, ctx: FeatureContext): boolean {
+    let replaces: Replaces | undefined;
+    try {
+      replaces = readReplaces(inv.request);
+    } catch (e) {
+      inv.reject(400, { reason: `Bad Request - ${(e as Error).message.slice(0, 60)}` });
+      return true;
+    }
+    if (replaces !== undefined) {
+      const m = ctx.ua.findDialogForReplaces(replaces);
+      const dialog = 'dialog' in m ? m.dialog : undefined;
+      const s = dialog === undefined ? undefined : [...this.sessions.values()].find((x) => x.call.legOf(x.h.userSide === 'a' ? 'b' : 'a') === dialog);
+      if (s === undefined || !s.pickupable) {
+        inv.reject(481, { reason: 'Call/Transaction Does Not Exist - no call offered for pickup' });
+        return true;
+      }
+      this.pickup(inv, caller, s);
+      return true;
+    }
+    const code = ctx.directory.mobilityParameters().deskPickupCode;
+    let dialled: string | undefined;
+    try {
+      dialled = uriUserDigits(inv.request.uri);
+    } catch {
+      dialled = undefined;
+    }
+    if (dialled === undefined || dialled !== code || caller.kind !== 'device') return false;
+    // D-15: the most recent call offered on one of the device's lines.
+    const offered = [...this.sessions.values()].reverse().find((x) => x.pickupable && x.h.line !== undefined && caller.device.lines.includes(x.h.line.id));
+    if (offered === undefined) {
+      inv.reject(480, { reason: 'Temporarily Unavailable - no call to pick up' });
+      return true;
+    }
+    this.pickup(inv, caller, offered);
+    return true;
+  }
+
+  private pickup(inv: IncomingInvite, caller: Caller, s: MidCallSession): void {
+    // Only a phone on the user's line may take the call (DPU-03: "a desk device on the user's DN").
+    if (caller.kind !== 'device' || s.h.line === undefined || !caller.device.lines.includes(s.h.line.id)) {
+      inv.reject(403, { reason: 'Forbidden - not a device on this line' });
+      return;
+    }
+    void s
+      .pickup(inv)
+      .then((ok) => {
+        if (!ok && inv.finalStatus === undefined) inv.reject(481, { reason: 'Call/Transaction Does Not Exist - pickup failed' });
+      })
+      .catch((e: Error) => {
+        this.ctx?.log.warn({ err: e.message }, 'desk pickup failed');
+        if (inv.finalStatus === undefined) inv.reject(500);
+      });
+  }
+
+  /** RDPU-01: a REFER to sendToMobileUri from a desk phone. */
+  onRefer(call: B2BCall, side: 'a' | 'b', refer: ReferTo, referrer: Caller | undefined, ctx: FeatureContext): ReferDecision | undefined {
+    if (this.media === undefined || !isSendToMobile(refer, ctx.directory.mobilityParameters().sendToMobileUri)) return undefined;
+    const farSide = side === 'a' ? 'b' : 'a';
+    const farCaller = (farSide === 'b' ? call.answeredTarget?.identity : ctx.callerOf?.(call)) as Caller | undefined;
+    return sendToMobile({ ctx, media: this.media, farCaller, attach: (h) => this.attach(h) }, call, side, referrer);
+  }
+
+  close(): void {
+    for (const s of this.sessions.values()) s.end();
+    this.sessions.clear();
+  }
+}

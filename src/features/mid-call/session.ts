@@ -1,0 +1,245 @@
+/**
+ * Mid-call control of one anchored call whose user side is a PSTN leg (an RD that answered
+ * an SNR fork, spec §7, §9): feature codes on that leg (DTMF-02), hold / exclusive hold /
+ * resume with music on hold for the FAR leg (MID-02..04), session handoff to the desk
+ * (HO-01..05), and desk pickup when the user-side leg releases (DPU-01..05).
+ */
+import type { B2BCall, CallTarget, IncomingLeg } from '../../b2bua/call.js';
+import type { EndUser, EnterpriseLine } from '../../directory/types.js';
+import type { DtmfLegs } from '../../media/dtmf-leg.js';
+import type { MediaServices } from '../../media/media-services.js';
+import { NameAddr } from '../../sip/message/name-addr.js';
+import type { IncomingInvite } from '../../sip/ua/incoming-invite.js';
+import type { FeatureContext } from '../feature.js';
+import { heldDialog } from '../dialog-event/dialog-event-feature.js';
+import { FeatureCodeCollector, type MidCallCode } from './codes.js';
+
+export type MidCallState = 'connected' | 'held' | 'exclusiveHeld' | 'pickupPending' | 'moved';
+
+export interface MidCallHandle {
+  call: B2BCall;
+  /** The side of the B2BCall that is the user's PSTN leg (the other one is FAR). */
+  userSide: 'a' | 'b';
+  user: EndUser;
+  line: EnterpriseLine | undefined;
+}
+
+export interface MidCallDeps {
+  ctx: FeatureContext;
+  dtmf: DtmfLegs;
+  media: MediaServices;
+  log: FeatureContext['log'];
+  onState(s: MidCallSession, state: MidCallState): void;
+}
+
+export class MidCallSession {
+  state: MidCallState = 'connected';
+  /** A handoff INVITE to the desk is ringing (HO-05: a second *74 does nothing). */
+  handoffRinging = false;
+  private readonly codes: FeatureCodeCollector;
+  private unsubscribeDigits: (() => void) | undefined;
+  private pickupTimer: NodeJS.Timeout | undefined;
+  private offered = false;
+
+  constructor(
+    readonly h: MidCallHandle,
+    private readonly d: MidCallDeps,
+  ) {
+    const m = () => d.ctx.directory.mobilityParameters();
+    this.codes = new FeatureCodeCollector(
+      () => m().mobilityFeatureCodes,
+      () => m().dtmfInterDigitTimeoutMs,
+      (code) => void this.onCode(code).catch((e: Error) => this.d.log.warn({ callId: this.call.id, code, err: e.message }, 'mid-call feature failed')),
+    );
+  }
+
+  get call(): B2BCall {
+    return this.h.call;
+  }
+
+  private get farSide(): 'a' | 'b' {
+    return this.h.userSide === 'a' ? 'b' : 'a';
+  }
+
+  private get farTag(): string {
+    return this.call.legOf(this.farSide)?.remoteTag ?? '';
+  }
+
+  /** Start listening on the user leg; the call tells us when that leg is lost. */
+  start(): void {
+    const leg = this.call.legOf(this.h.userSide);
+    if (leg === undefined) return;
+    const userTag = leg.remoteTag;
+    this.unsubscribeDigits = this.d.dtmf.subscribe(this.call.id, userTag, (x) => this.codes.push(x.digit));
+    this.call.onInfo = (side, info) => {
+      if (side === this.h.userSide && this.state !== 'moved') this.d.dtmf.feedInfo(info, { callId: this.call.id, tag: userTag });
+    };
+    if (this.h.userSide === 'b') this.call.onCalleeLost = () => this.onUserLegLost();
+  }
+
+  private stopDigits(): void {
+    this.unsubscribeDigits?.();
+    this.unsubscribeDigits = undefined;
+    this.codes.stop();
+  }
+
+  private setState(s: MidCallState): void {
+    this.state = s;
+    this.d.onState(this, s);
+  }
+
+  private async onCode(code: MidCallCode): Promise<void> {
+    this.d.log.info({ callId: this.call.id, code, state: this.state }, 'mid-call feature code');
+    switch (code) {
+      case 'hold':
+      case 'exclusiveHold':
+        if (this.state !== 'connected') return;
+        await this.hold(code === 'exclusiveHold');
+        return;
+      case 'resume':
+        if (this.state === 'held' || this.state === 'exclusiveHeld') await this.resume();
+        return;
+      case 'sessionHandoff':
+        if (this.state === 'connected') await this.handoff();
+        return;
+      default:
+        // *84/*85 act through an EFA second call (MID-05), not on this leg.
+        return;
+    }
+  }
+
+  /** MID-02/03: the FAR leg hears MoH, the user leg silence; hold (not exclusive) is offered to the desk. */
+  private async hold(exclusive: boolean): Promise<void> {
+    const userTag = this.call.legOf(this.h.userSide)?.remoteTag;
+    this.setState(exclusive ? 'exclusiveHeld' : 'held');
+    await this.d.media.holdWithMoh({ callId: this.call.id, tag: this.farTag }, userTag === undefined ? {} : { holderTag: userTag });
+    if (!exclusive) this.offerPickup();
+  }
+
+  /** MID-04: back to the leg where *83 was pressed; any desk offer is withdrawn. */
+  private async resume(): Promise<void> {
+    this.setState('connected');
+    this.withdrawOffer();
+    await this.d.media.stopMoh({ callId: this.call.id, tag: this.farTag });
+  }
+
+  /** HO-01..05: ring the desk phones of the line (no forwarding), the mobile conversation goes on meanwhile. */
+  private async handoff(): Promise<void> {
+    if (this.handoffRinging || this.h.line === undefined) return;
+    const targets = this.deskTargets(this.d.ctx.directory.mobilityParameters().sessionHandoffAlertingTimerS * 1000);
+    if (targets.length === 0) {
+      this.d.log.info({ callId: this.call.id }, 'handoff: no desk device registered (HO-05)');
+      return;
+    }
+    this.handoffRinging = true;
+    const status = await this.call.replaceLeg(this.h.userSide, [targets]);
+    this.handoffRinging = false;
+    this.d.log.info({ callId: this.call.id, status }, 'session handoff');
+    if (status < 300) this.moved();
+  }
+
+  /** The desk phones on the user's line, presenting the far party, with `ringTimeoutMs`. */
+  private deskTargets(ringTimeoutMs: number): CallTarget[] {
+    const far = this.call.legOf(this.farSide);
+    const line = this.h.line!;
+    // HO-01: the desk shows the far party (its name-addr without the dialog's tag).
+    const from = far === undefined ? `<sip:${line.number}@${this.d.ctx.config.domain}>` : new NameAddr(far.remoteUri.uri, far.remoteUri.displayName).toString();
+    return this.d.ctx.router.lineContacts(line, from).map((t) => ({ ...t, ringTimeoutMs }));
+  }
+
+  /**
+   * DPU-01/02/05: the user-side leg released while the FAR leg is up. True keeps the call
+   * (FAR on MoH, offered to the desk; timed unless it was held with *81 or *82).
+   */
+  private onUserLegLost(): boolean {
+    this.stopDigits();
+    if (this.state === 'held' || this.state === 'exclusiveHeld') {
+      // DPU-05 / MID-03: stays held with MoH until the desk resumes it or the far end hangs up.
+      return true;
+    }
+    if (this.state !== 'connected') return false;
+    const waitMs = this.h.user.maxWaitTimeForDeskPickupMs;
+    if (waitMs <= 0) return false;
+    this.setState('pickupPending');
+    void this.d.media.holdWithMoh({ callId: this.call.id, tag: this.farTag }).catch((e: Error) => this.d.log.warn({ err: e.message }, 'MoH failed'));
+    this.offerPickup();
+    this.pickupTimer = setTimeout(() => {
+      this.pickupTimer = undefined;
+      this.d.log.info({ callId: this.call.id, waitMs }, 'desk pickup timer expired (DPU-04)');
+      this.call.hangup('server', 'desk pickup timer expired');
+    }, waitMs);
+    return true;
+  }
+
+  /** Whether a desk INVITE with Replaces (or the pickup code) may take this call now. */
+  get pickupable(): boolean {
+    return this.offered && (this.state === 'held' || this.state === 'pickupPending');
+  }
+
+  /** DPU-03: the desk's INVITE takes the user side; MoH and the timer stop, the offer is cleared. */
+  async pickup(inv: IncomingInvite): Promise<boolean> {
+    if (!this.pickupable || inv.request.body.length === 0) return false;
+    if (this.pickupTimer !== undefined) clearTimeout(this.pickupTimer);
+    this.pickupTimer = undefined;
+    await this.d.media.stopMoh({ callId: this.call.id, tag: this.farTag });
+    const leg: IncomingLeg = {
+      tag: inv.request.from.tag ?? '',
+      offer: inv.request.bodyText,
+      complete: (answer) => (inv.finalStatus === undefined ? inv.accept({ body: answer, contentType: 'application/sdp' }) : undefined),
+      abandon: (status) => inv.reject(status),
+    };
+    const ok = await this.call.swapIn(this.h.userSide, leg);
+    this.d.log.info({ callId: this.call.id, ok }, 'desk pickup');
+    if (ok) {
+      this.withdrawOffer('replaced');
+      this.moved();
+    }
+    return ok;
+  }
+
+  /** The user side is now a desk leg: mid-call codes no longer apply (DTMF-02). */
+  private moved(): void {
+    this.stopDigits();
+    this.call.onInfo = undefined;
+    this.call.onCalleeLost = undefined;
+    this.setState('moved');
+  }
+
+  private offerPickup(): void {
+    const far = this.call.legOf(this.farSide);
+    const line = this.h.line;
+    if (far === undefined || line === undefined || this.d.ctx.dialogEvents === undefined) {
+      this.offered = far !== undefined;
+      return;
+    }
+    const domain = this.d.ctx.config.domain;
+    this.d.ctx.dialogEvents.publish(line.number, [
+      heldDialog({
+        id: this.call.id,
+        callId: far.callId,
+        localTag: far.localTag,
+        remoteTag: far.remoteTag,
+        lineUri: `sip:${line.number}@${domain}`,
+        farUri: far.remoteUri.uri.toString(),
+        ...(far.remoteUri.displayName !== undefined ? { farDisplay: far.remoteUri.displayName } : {}),
+        direction: this.farSide === 'a' ? 'recipient' : 'initiator',
+      }),
+    ]);
+    this.offered = true;
+  }
+
+  private withdrawOffer(event?: string): void {
+    if (!this.offered) return;
+    this.offered = false;
+    if (this.h.line !== undefined) this.d.ctx.dialogEvents?.clear(this.h.line.number, this.call.id, event);
+  }
+
+  /** The call is over. */
+  end(): void {
+    this.stopDigits();
+    if (this.pickupTimer !== undefined) clearTimeout(this.pickupTimer);
+    this.pickupTimer = undefined;
+    this.withdrawOffer();
+    this.d.media.forgetCall(this.call.id);
+  }
+}

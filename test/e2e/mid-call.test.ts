@@ -1,0 +1,401 @@
+/**
+ * Desk pickup, session handoff and mid-call hold/resume end to end (spec §7, §9, §18.2
+ * TS-11…TS-17c, §18.3 TS-18, TS-23) through the running server and a real rtpengine. The
+ * peers are UAs on our own SIP stack: C calls U1's DID from trunk T's alternate port, gateway
+ * T answers the RD1 fork (the mobile user, who presses keys with SIP INFO and hangs up),
+ * desk D1 registers and subscribes to its line's dialog state (RFC 4235) and picks calls up
+ * with INVITE/Replaces. "C hears MoH" is checked by counting the RTP rtpengine sends to C's
+ * media port (nobody else sends RTP here).
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DigestClient } from '../../src/sip/auth/digest-client.js';
+import type { Dialog } from '../../src/sip/dialog/dialog.js';
+import { isHeld, parseDialogInfo, replacesForDialog, type DialogInfo } from '../../src/sip/extensions/dialog-info.js';
+import { serializeReplaces } from '../../src/sip/extensions/replaces.js';
+import type { SipRequest, SipResponse } from '../../src/sip/message/message.js';
+import type { IncomingInvite } from '../../src/sip/ua/incoming-invite.js';
+import { freePorts } from './harness/ports.js';
+import { UdpCounter } from './harness/udp-counter.js';
+import { type Peer, bind, call, sdp, sleep, startPeer, until } from './b2bua-peers.js';
+import { registerContact, startTestServer, type TestServer } from './server-fixture.js';
+
+let ts: TestServer;
+let c: Peer; // the far party C (PSTN, inbound over T)
+let gw: Peer; // gateway T: where the RD1 fork goes; plays the mobile user
+let d1: Peer; // U1's desk phone on 5001
+let cMedia: UdpCounter; // C's RTP port: what C hears
+
+const U1_DID = '4085551234';
+const INFO_DTMF = 'application/dtmf-relay';
+
+beforeAll(async () => {
+  const [gwPort, cPort, d1Port] = await freePorts(3);
+  ts = await startTestServer({ trunkPort: gwPort!, trunkAlternatePorts: [cPort!] });
+  c = await startPeer(cPort!);
+  gw = await startPeer(gwPort!);
+  d1 = await startPeer(d1Port!);
+  cMedia = await UdpCounter.open();
+  expect(await registerContact(ts.udpPort, ts.fixture.credentials.D1, `sip:d1@127.0.0.1:${d1Port}`)).toBe(200);
+  const dir = ts.server.directory;
+  dir.remoteDestinations.update('RD1', { delayBeforeRingingMs: 0, answerTooSoonMs: 0, answerTooLateMs: 5000, snrVoicemailPolicy: 'timerControl', enableSnr: true, accessPolicy: 'always', ringSchedule: null });
+  dir.lines.update('L5001', { noAnswerRingDurationS: 10 });
+  dir.serviceParameters.setMany({ sessionHandoffAlertingTimerS: 1, dtmfInterDigitTimeoutMs: 1000 });
+  await subscribeD1();
+  await sleep(200);
+  baseDialogs = ts.server.sizes().dialogs; // D1's subscription
+});
+afterAll(async () => {
+  for (const p of [c, gw, d1]) await p?.close();
+  await cMedia?.close();
+  await ts?.stop();
+});
+
+let deskRinging: IncomingInvite[] = [];
+let baseDialogs = 0;
+beforeEach(() => {
+  ts.server.directory.users.update('U1', { maxWaitTimeForDeskPickupMs: 1000 });
+  for (const p of [c, gw, d1]) {
+    p.received.length = 0;
+    p.dialogs.length = 0;
+    p.onDialogRequest = () => 200;
+    p.onReinvite = (inv) => inv.accept({ body: sdp(p.port + 2), contentType: 'application/sdp' });
+  }
+  // The desk rings and never answers unless a test says so; the RD answers after 100 ms.
+  deskRinging = [];
+  d1.onInvite = (inv) => {
+    deskRinging.push(inv);
+    inv.progress(180);
+  };
+  gw.onInvite = (inv) => setTimeout(() => bind(gw, inv.accept({ body: sdp(gw.port + 2), contentType: 'application/sdp' })), 100);
+});
+
+// ---------------------------------------------------------------- helpers
+const domain = (): string => ts.server.config.domain;
+const dest = () => ({ protocol: 'udp' as const, address: '127.0.0.1', port: ts.udpPort });
+
+/** D1 subscribes to its line's dialog state (answering the digest challenge). */
+async function subscribeD1(): Promise<void> {
+  const cred = ts.fixture.credentials.D1;
+  const uri = `sip:5001@127.0.0.1:${ts.udpPort}`;
+  const make = (cseq: number) =>
+    d1.stack.ua.createRequest({
+      method: 'SUBSCRIBE',
+      uri,
+      from: `<sip:${cred.username}@${domain()}>`,
+      to: `<sip:5001@${domain()}>`,
+      callId: 'd1-dialog-sub',
+      cseq,
+      contact: `<sip:d1@127.0.0.1:${d1.port}>`,
+      options: { headers: { event: 'dialog', expires: '3600', accept: 'application/dialog-info+xml' } },
+    });
+  let res = await d1.stack.ua.request(make(1), dest());
+  if (res.status === 401) {
+    const auth = new DigestClient().authorize({ challenge: res.getAll('www-authenticate'), username: cred.username, password: cred.password, method: 'SUBSCRIBE', uri });
+    if (!auth.ok) throw new Error(auth.reason);
+    const req = make(2);
+    req.set('authorization', auth.value);
+    res = await d1.stack.ua.request(req, dest());
+  }
+  expect(res.status).toBeLessThan(300);
+}
+
+/** The dialogs the last NOTIFY D1 got shows (RFC 4235 full or partial state). */
+function heldOffers(): DialogInfo[] {
+  const notifies = d1.received.filter((m) => m.method === 'NOTIFY' && m.body.length > 0);
+  const last = notifies.at(-1);
+  if (last === undefined) return [];
+  return parseDialogInfo(last.body).dialogs.filter((d) => d.state === 'confirmed' && isHeld(d));
+}
+
+/** C → U1's DID: SNR forks D1 and RD1; RD1 (the gateway) answers. */
+async function callAnsweredAtRd(): Promise<{ cLeg: Dialog; rdLeg: Dialog }> {
+  const r = await call(c, ts.udpPort, { from: '+19725553456', to: U1_DID, body: sdp(cMedia.port) });
+  expect(r.res.status).toBe(200);
+  await until(() => gw.dialogs.length === 1);
+  return { cLeg: r.dialog!, rdLeg: gw.dialogs[0]! };
+}
+
+/** The mobile user presses keys (SIP INFO, application/dtmf-relay). */
+async function press(rdLeg: Dialog, keys: string): Promise<void> {
+  for (const k of keys) {
+    const res = await gw.stack.ua.dialogRequest(rdLeg, 'INFO', { body: `Signal=${k}\r\nDuration=160\r\n`, contentType: INFO_DTMF });
+    expect(res.status).toBe(200);
+  }
+}
+
+/** RTP packets C receives within `ms`. */
+async function heardByC(ms = 300): Promise<number> {
+  const before = cMedia.count;
+  await sleep(ms);
+  return cMedia.count - before;
+}
+
+/** D1 picks up with INVITE/Replaces naming the offered dialog (digest-authenticated). */
+async function pickupWithReplaces(replaces: string): Promise<{ res: SipResponse; dialog: Dialog | undefined }> {
+  const cred = ts.fixture.credentials.D1;
+  const headers = { replaces };
+  const first = await call(d1, ts.udpPort, { from: cred.username, to: '5001', headers });
+  if (first.res.status !== 407) return first;
+  const auth = new DigestClient().authorize({
+    challenge: first.res.getAll('proxy-authenticate'),
+    username: cred.username,
+    password: cred.password,
+    method: 'INVITE',
+    uri: `sip:5001@127.0.0.1:${ts.udpPort}`,
+  });
+  if (!auth.ok) throw new Error(auth.reason);
+  return call(d1, ts.udpPort, { from: cred.username, to: '5001', headers: { ...headers, 'proxy-authorization': auth.value } });
+}
+
+const received = (p: Peer, method: string): SipRequest[] => p.received.filter((m) => m.method === method);
+
+async function idle(): Promise<void> {
+  await until(() => ts.server.sizes().calls === 0 && ts.server.sizes().dialogs === baseDialogs, 5000);
+}
+
+// ------------------------------------------------------------------ tests
+describe('§18.2 desk pickup, session handoff; §18.3 hold/resume', () => {
+  it('TS-11 desk pickup after the RD hangs up: C on MoH, D1 offered a held dialog, INVITE/Replaces moves C to D1, offer cleared', async () => {
+    const { cLeg, rdLeg } = await callAnsweredAtRd();
+    await gw.stack.ua.bye(rdLeg);
+    expect(await heardByC()).toBeGreaterThan(5); // MoH
+    await until(() => heldOffers().length === 1);
+    const offer = heldOffers()[0]!;
+    const p = await pickupWithReplaces(serializeReplaces(replacesForDialog(offer)!));
+    expect(p.res.status).toBe(200);
+    // C's leg was re-INVITEd towards the desk; MoH stopped; the offer is gone.
+    await until(() => received(c, 'INVITE').length === 1);
+    await until(() => heldOffers().length === 0);
+    await sleep(200);
+    expect(await heardByC()).toBe(0);
+    expect(ts.server.calls.size).toBe(1);
+    expect(cLeg.state).toBe('confirmed');
+    await c.stack.ua.bye(cLeg);
+    await until(() => p.dialog!.state === 'terminated');
+    await idle();
+  });
+
+  it('TS-12 desk pickup timer runs out: C gets BYE after maxWaitTimeForDeskPickupMs', async () => {
+    const { cLeg, rdLeg } = await callAnsweredAtRd();
+    const t0 = Date.now();
+    await gw.stack.ua.bye(rdLeg);
+    await until(() => cLeg.state === 'terminated', 4000);
+    const after = Date.now() - t0;
+    expect(after).toBeGreaterThanOrEqual(900);
+    expect(after).toBeLessThan(2500);
+    await until(() => heldOffers().length === 0);
+    await idle();
+  });
+
+  it('TS-13 pickup window 0: C is released at once, no MoH', async () => {
+    ts.server.directory.users.update('U1', { maxWaitTimeForDeskPickupMs: 0 });
+    const { cLeg, rdLeg } = await callAnsweredAtRd();
+    const t0 = Date.now();
+    await gw.stack.ua.bye(rdLeg);
+    await until(() => cLeg.state === 'terminated', 2000);
+    expect(Date.now() - t0).toBeLessThan(500);
+    await idle();
+  });
+
+  it('TS-18 hold and resume: *81 gives C MoH, *83 brings C back to RD1; the digits are passed through to C', async () => {
+    const { cLeg, rdLeg } = await callAnsweredAtRd();
+    expect(await heardByC()).toBe(0);
+    await press(rdLeg, '*81');
+    expect(await heardByC()).toBeGreaterThan(5);
+    await until(() => heldOffers().length === 1); // MID-02: offered to the desk (no timer)
+    await press(rdLeg, '*83');
+    await sleep(200);
+    expect(await heardByC()).toBe(0);
+    await until(() => heldOffers().length === 0);
+    // D-07: C got the digits too (INFO relayed).
+    expect(received(c, 'INFO').length).toBe(6);
+    await c.stack.ua.bye(cLeg);
+    await until(() => rdLeg.state === 'terminated');
+    await idle();
+  });
+
+  it('TS-14 hold, then hang up, then late resume: no pickup timer after *81; D1 resumes with Replaces', async () => {
+    const { cLeg, rdLeg } = await callAnsweredAtRd();
+    await press(rdLeg, '*81');
+    await until(() => heldOffers().length === 1);
+    await gw.stack.ua.bye(rdLeg);
+    await sleep(1500); // longer than maxWaitTimeForDeskPickupMs (1 s)
+    expect(cLeg.state).toBe('confirmed');
+    expect(await heardByC()).toBeGreaterThan(5);
+    const p = await pickupWithReplaces(serializeReplaces(replacesForDialog(heldOffers()[0]!)!));
+    expect(p.res.status).toBe(200);
+    await until(() => heldOffers().length === 0);
+    await c.stack.ua.bye(cLeg);
+    await until(() => p.dialog!.state === 'terminated');
+    await idle();
+  });
+
+  it('TS-23 exclusive hold is not offered: *82, RD BYE; an INVITE/Replaces naming C\'s dialog gets 481; C stays on MoH with no timer', async () => {
+    const { cLeg, rdLeg } = await callAnsweredAtRd();
+    const server = ts.server.calls.values().next().value!;
+    await press(rdLeg, '*82');
+    expect(await heardByC()).toBeGreaterThan(5);
+    await gw.stack.ua.bye(rdLeg);
+    expect(heldOffers()).toHaveLength(0);
+    const far = server.legOf('a')!;
+    const p = await pickupWithReplaces(`${far.callId};to-tag=${far.localTag};from-tag=${far.remoteTag}`);
+    expect(p.res.status).toBe(481);
+    await sleep(1500);
+    expect(cLeg.state).toBe('confirmed');
+    expect(await heardByC()).toBeGreaterThan(5);
+    await c.stack.ua.bye(cLeg);
+    await idle();
+  });
+
+  it('TS-15 session handoff answered: *74 rings D1 (no Diversion), C is not held, D1 answers, C moves to D1, RD1 gets BYE', async () => {
+    const { cLeg, rdLeg } = await callAnsweredAtRd();
+    await sleep(100);
+    const desksBefore = deskRinging.length;
+    await press(rdLeg, '*74');
+    await until(() => deskRinging.length === desksBefore + 1);
+    const inv = deskRinging.at(-1)!;
+    expect(inv.request.get('diversion')).toBeUndefined();
+    expect(inv.request.from.uri.toString()).toBe('sip:+19725553456@127.0.0.1'); // the far party
+    expect(inv.request.body.length).toBe(0); // late offer: the desk offers in its 200
+    expect(await heardByC()).toBe(0); // HO-01: no MoH while the desk rings
+    const deskLeg = bind(d1, inv.accept({ body: sdp(d1.port + 2), contentType: 'application/sdp' }));
+    await until(() => rdLeg.state === 'terminated', 3000);
+    expect(received(c, 'INVITE')).toHaveLength(1); // C re-INVITEd towards the desk
+    expect(ts.server.calls.size).toBe(1);
+    await c.stack.ua.bye(cLeg);
+    await until(() => deskLeg.state === 'terminated');
+    await idle();
+  });
+
+  it('TS-16 session handoff not answered: D1 is CANCELled after the alerting timer, C↔RD1 goes on', async () => {
+    const { cLeg, rdLeg } = await callAnsweredAtRd();
+    await sleep(100);
+    const desksBefore = deskRinging.length;
+    const t0 = Date.now();
+    await press(rdLeg, '*74');
+    await until(() => deskRinging.length === desksBefore + 1);
+    const inv = deskRinging.at(-1)!;
+    await until(() => inv.finalStatus === 487, 3000);
+    const after = Date.now() - t0;
+    expect(after).toBeGreaterThanOrEqual(900);
+    expect(after).toBeLessThan(2000);
+    expect(rdLeg.state).toBe('confirmed');
+    expect(cLeg.state).toBe('confirmed');
+    await c.stack.ua.bye(cLeg);
+    await until(() => rdLeg.state === 'terminated');
+    await idle();
+  });
+
+  it('TS-17c *74 with no registered desk: nothing is sent, C↔RD1 goes on', async () => {
+    const cred = ts.fixture.credentials.D1;
+    expect(await registerContact(ts.udpPort, cred, `sip:d1@127.0.0.1:${d1.port}`, 0)).toBe(200);
+    try {
+      const { cLeg, rdLeg } = await callAnsweredAtRd();
+      const invitesBefore = received(d1, 'INVITE').length;
+      await press(rdLeg, '*74');
+      await sleep(500);
+      expect(received(d1, 'INVITE').length).toBe(invitesBefore);
+      expect(rdLeg.state).toBe('confirmed');
+      await c.stack.ua.bye(cLeg);
+      await until(() => rdLeg.state === 'terminated');
+      await idle();
+    } finally {
+      expect(await registerContact(ts.udpPort, cred, `sip:d1@127.0.0.1:${d1.port}`)).toBe(200);
+    }
+  });
+
+  /** C → U1's DID answered at the desk (the RD fork rings and is CANCELled). */
+  async function callAnsweredAtDesk(): Promise<{ cLeg: Dialog; deskLeg: Dialog }> {
+    gw.onInvite = (inv) => inv.progress(180);
+    d1.onInvite = (inv) => setTimeout(() => bind(d1, inv.accept({ body: sdp(d1.port + 2), contentType: 'application/sdp' })), 50);
+    const r = await call(c, ts.udpPort, { from: '+19725553456', to: U1_DID, body: sdp(cMedia.port) });
+    expect(r.res.status).toBe(200);
+    await until(() => d1.dialogs.length === 1);
+    await sleep(100);
+    gw.received.length = 0;
+    return { cLeg: r.dialog!, deskLeg: d1.dialogs[0]! };
+  }
+  const notifiesTo = (p: Peer, dialog: Dialog): number[] =>
+    p.received.filter((m) => m.method === 'NOTIFY' && m.callId === dialog.callId).map((m) => Number(/^SIP\/2\.0 (\d{3})/.exec(m.bodyText)?.[1]));
+  const SEND_TO_MOBILE = '<sip:*9503@127.0.0.1>';
+
+  it('TS-17a send call to mobile: REFER from the desk, 202, C on MoH, RD1 rings and answers: C↔RD1, NOTIFY 200, BYE to the desk', async () => {
+    ts.server.directory.remoteDestinations.update('RD1', { mobilePhone: true });
+    const { cLeg, deskLeg } = await callAnsweredAtDesk();
+    let answer: (() => void) | undefined;
+    gw.onInvite = (inv) => {
+      inv.progress(180);
+      answer = () => bind(gw, inv.accept({ body: sdp(gw.port + 2), contentType: 'application/sdp' }));
+    };
+    const res = await d1.stack.ua.dialogRequest(deskLeg, 'REFER', { headers: { 'refer-to': SEND_TO_MOBILE } });
+    expect(res.status).toBe(202);
+    await until(() => answer !== undefined);
+    const inv = received(gw, 'INVITE')[0]!;
+    expect(inv.uri.toString()).toContain('+14085557890');
+    expect(await heardByC()).toBeGreaterThan(5); // RDPU-05: MoH while the RD rings
+    answer!();
+    await until(() => deskLeg.state === 'terminated', 3000);
+    expect(notifiesTo(d1, deskLeg)).toEqual([100, 180, 200]);
+    await sleep(200);
+    expect(await heardByC()).toBe(0); // MoH stopped: C talks to RD1
+    expect(ts.server.calls.size).toBe(1);
+    await c.stack.ua.bye(cLeg);
+    await until(() => gw.dialogs.at(-1)!.state === 'terminated');
+    await idle();
+  });
+
+  it('TS-17b send call to mobile with no mobile-phone RD: 202, NOTIFY 403, no INVITE to T, the desk call goes on', async () => {
+    ts.server.directory.remoteDestinations.update('RD1', { mobilePhone: false });
+    try {
+      const { cLeg, deskLeg } = await callAnsweredAtDesk();
+      const res = await d1.stack.ua.dialogRequest(deskLeg, 'REFER', { headers: { 'refer-to': '<sip:*9503@phones.example.com>' } });
+      expect(res.status).toBe(202);
+      await until(() => notifiesTo(d1, deskLeg).includes(403));
+      await sleep(200);
+      expect(received(gw, 'INVITE')).toHaveLength(0);
+      expect(deskLeg.state).toBe('confirmed');
+      expect(await heardByC()).toBe(0);
+      await c.stack.ua.bye(cLeg);
+      await until(() => deskLeg.state === 'terminated');
+      await idle();
+    } finally {
+      ts.server.directory.remoteDestinations.update('RD1', { mobilePhone: true });
+    }
+  });
+
+  it('TS-17 (b) nobody answers: RD1 CANCELled at Answer Too Late, NOTIFY 480, C stays on MoH; the desk resumes with a re-INVITE', async () => {
+    ts.server.directory.remoteDestinations.update('RD1', { mobilePhone: true, answerTooLateMs: 1000 });
+    try {
+      const { cLeg, deskLeg } = await callAnsweredAtDesk();
+      let rdInvite: IncomingInvite | undefined;
+      gw.onInvite = (inv) => {
+        rdInvite = inv;
+        inv.progress(180);
+      };
+      const t0 = Date.now();
+      expect((await d1.stack.ua.dialogRequest(deskLeg, 'REFER', { headers: { 'refer-to': SEND_TO_MOBILE } })).status).toBe(202);
+      await until(() => rdInvite?.finalStatus === 487, 3000);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+      await until(() => notifiesTo(d1, deskLeg).includes(480));
+      expect(deskLeg.state).toBe('confirmed');
+      expect(await heardByC()).toBeGreaterThan(5);
+      const re = await new Promise<SipResponse>((resolve) => {
+        d1.stack.ua.reinvite(deskLeg, { body: sdp(d1.port + 2, 2), contentType: 'application/sdp' }, { onAnswer: resolve, onFailure: resolve });
+      });
+      expect(re.status).toBe(200);
+      await sleep(200);
+      expect(await heardByC()).toBe(0);
+      await c.stack.ua.bye(cLeg);
+      await until(() => deskLeg.state === 'terminated');
+      await idle();
+    } finally {
+      ts.server.directory.remoteDestinations.update('RD1', { answerTooLateMs: 5000 });
+    }
+  });
+
+  it('an INVITE with Replaces naming no offered dialog gets 481', async () => {
+    const p = await pickupWithReplaces('nope@127.0.0.1;to-tag=a;from-tag=b');
+    expect(p.res.status).toBe(481);
+  });
+});
+
