@@ -220,6 +220,30 @@ export class AnsweredBridge {
     } else if (was === 'calling') leg.invite?.cancel(reason);
   }
 
+  /**
+   * Take the answered outbound leg out of this bridge without ending it (it moves to another
+   * call, e.g. a mid-call transfer, MID-06): the bridge no longer touches its dialog.
+   */
+  detachOut(): Dialog | undefined {
+    const leg = this.out;
+    if (leg === undefined || leg.state !== 'answered' || leg.dialog === undefined) return undefined;
+    leg.local = true;
+    leg.state = 'ended';
+    this.clearRing(leg);
+    const d = leg.dialog;
+    d.onRequest = undefined;
+    d.onTerminated = undefined;
+    return d;
+  }
+
+  /** BYE the caller only; the outbound leg (ringing or answered) goes on (early attended transfer, MID-06). */
+  releaseInbound(): void {
+    const d = this.inbound;
+    if (!this.inboundUp || d === undefined) return;
+    this.inboundUp = false;
+    if (d.state !== 'terminated') void this.opts.ua.bye(d);
+  }
+
   /** BYE the caller (if up), end the outbound leg, delete the media session. Idempotent. */
   release(): void {
     if (this.released) return;

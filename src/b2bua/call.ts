@@ -928,6 +928,23 @@ export class B2BCall {
     return true;
   }
 
+  /**
+   * BYE the callee leg and keep the caller side waiting, as if the callee had left with
+   * onCalleeLost answering true (a parked call, spec MID-07). False when not connected.
+   */
+  releaseCallee(why: string): boolean {
+    const b = this.bDialog;
+    if (this.ended || this.state !== 'connected' || b === undefined || this.aDialog === undefined || this.replacing !== undefined) return false;
+    b.onTerminated = undefined;
+    b.sessionTimer?.stop();
+    this.bDialog = undefined;
+    this.lostCalleeTag = b.remoteTag;
+    this.calleeLost = true;
+    this.log.info({ why }, 'callee leg released, caller kept');
+    if (b.state !== 'terminated') void this.opts.ua.bye(b);
+    return true;
+  }
+
   /** Detach `dialog` from this call (it moves to another call) and end this call, BYEing only its other leg. */
   surrenderLeg(dialog: Dialog, why: string): boolean {
     const side = this.sideOf(dialog);

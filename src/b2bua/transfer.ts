@@ -167,7 +167,7 @@ async function attended(c: ReferContext, refer: ReferTo): Promise<void> {
 }
 
 /** re-INVITE without SDP (RFC 3261 §14.1): the peer's offer, and how to ACK with our answer. */
-function offerlessReinvite(ua: UserAgentCore, d: Dialog): Promise<{ offer: string; ack(answer: string | undefined): void } | undefined> {
+export function offerlessReinvite(ua: UserAgentCore, d: Dialog): Promise<{ offer: string; ack(answer: string | undefined): void } | undefined> {
   return new Promise((resolve) => {
     const out = ua.reinvite(
       d,

@@ -13,9 +13,12 @@ import { IscFeature } from './isc/index.js';
 
 export function builtinFeatures(): Feature[] {
   const efa = new EfaFeature(ivrOptionsFromEnv());
+  const midCall = new MidCallFeature();
+  // EFA-04: `PIN # *84 …` sequences act on the user's call on exclusive hold.
+  efa.setMidCallHandler(midCall.efaHandler);
   // Mid-call first: a desk's INVITE with Replaces (desk pickup) is its, whoever else might take the INVITE.
   // ISC after DVO: a mobile client's DVO INVITE is DVO's whatever number it names.
-  return [new MidCallFeature(), ...dvoFeatures({ efa: efa.handler }), new IscFeature(), new SnrFeature(snrOptionsFromEnv()), new MvaFeature(ivrOptionsFromEnv()), efa, new DialogEventFeature()];
+  return [midCall, ...dvoFeatures({ efa: efa.handler }), new IscFeature(), new SnrFeature(snrOptionsFromEnv()), new MvaFeature(ivrOptionsFromEnv()), efa, new DialogEventFeature()];
 }
 
 export type { Feature, FeatureContext, FeatureDecision, StartCallOptions } from './feature.js';

@@ -23,14 +23,19 @@ let ts: TestServer;
 let c: Peer; // the far party C (PSTN, inbound over T)
 let gw: Peer; // gateway T: where the RD1 fork goes; plays the mobile user
 let d1: Peer; // U1's desk phone on 5001
+let d3: Peer; // X's desk phone on 2000: transfer target, park retriever
+let efa2: Peer; // the mobile's second call (EFA2), over trunk T
 let cMedia: UdpCounter; // C's RTP port: what C hears
 
 const U1_DID = '4085551234';
 const INFO_DTMF = 'application/dtmf-relay';
 
 beforeAll(async () => {
-  const [gwPort, cPort, d1Port] = await freePorts(3);
-  ts = await startTestServer({ trunkPort: gwPort!, trunkAlternatePorts: [cPort!] });
+  const [gwPort, cPort, d1Port, d3Port, efaPort] = await freePorts(5);
+  ts = await startTestServer({ trunkPort: gwPort!, trunkAlternatePorts: [cPort!, efaPort!] });
+  d3 = await startPeer(d3Port!);
+  efa2 = await startPeer(efaPort!);
+  expect(await registerContact(ts.udpPort, ts.fixture.credentials.D3, `sip:d3@127.0.0.1:${d3Port}`)).toBe(200);
   c = await startPeer(cPort!);
   gw = await startPeer(gwPort!);
   d1 = await startPeer(d1Port!);
@@ -39,13 +44,14 @@ beforeAll(async () => {
   const dir = ts.server.directory;
   dir.remoteDestinations.update('RD1', { delayBeforeRingingMs: 0, answerTooSoonMs: 0, answerTooLateMs: 5000, snrVoicemailPolicy: 'timerControl', enableSnr: true, accessPolicy: 'always', ringSchedule: null });
   dir.lines.update('L5001', { noAnswerRingDurationS: 10 });
-  dir.serviceParameters.setMany({ sessionHandoffAlertingTimerS: 1, dtmfInterDigitTimeoutMs: 1000 });
+  dir.serviceParameters.setMany({ sessionHandoffAlertingTimerS: 1, dtmfInterDigitTimeoutMs: 1000, ivrInputTimeoutS: 5, enableEnterpriseFeatureAccess: true });
+  dir.directedParks.create({ id: 'PARK', firstNumber: '7000', lastNumber: '7009', retrievalPrefix: '*71', partition: 'PT-all' } as never);
   await subscribeD1();
   await sleep(200);
   baseDialogs = ts.server.sizes().dialogs; // D1's subscription
 });
 afterAll(async () => {
-  for (const p of [c, gw, d1]) await p?.close();
+  for (const p of [c, gw, d1, d3, efa2]) await p?.close();
   await cMedia?.close();
   await ts?.stop();
 });
@@ -54,7 +60,7 @@ let deskRinging: IncomingInvite[] = [];
 let baseDialogs = 0;
 beforeEach(() => {
   ts.server.directory.users.update('U1', { maxWaitTimeForDeskPickupMs: 1000 });
-  for (const p of [c, gw, d1]) {
+  for (const p of [c, gw, d1, d3, efa2]) {
     p.received.length = 0;
     p.dialogs.length = 0;
     p.onDialogRequest = () => 200;
@@ -67,6 +73,7 @@ beforeEach(() => {
     inv.progress(180);
   };
   gw.onInvite = (inv) => setTimeout(() => bind(gw, inv.accept({ body: sdp(gw.port + 2), contentType: 'application/sdp' })), 100);
+  d3.onInvite = (inv) => setTimeout(() => bind(d3, inv.accept({ body: sdp(d3.port + 2), contentType: 'application/sdp' })), 100);
 });
 
 // ---------------------------------------------------------------- helpers
@@ -391,6 +398,110 @@ describe('§18.2 desk pickup, session handoff; §18.3 hold/resume', () => {
     } finally {
       ts.server.directory.remoteDestinations.update('RD1', { answerTooLateMs: 5000 });
     }
+  });
+
+  /** The EFA second call from RD1's number (answered without a prompt), then keys. */
+  async function efaCall(keys: string): Promise<Dialog> {
+    const r = await call(efa2, ts.udpPort, { from: '+14085557890', to: '+14085556666' });
+    expect(r.res.status).toBe(200);
+    for (const k of keys) await efa2.stack.ua.dialogRequest(r.dialog!, 'INFO', { body: `Signal=${k}\r\nDuration=160\r\n`, contentType: INFO_DTMF });
+    return r.dialog!;
+  }
+  async function pressOn(p: Peer, leg: Dialog, keys: string): Promise<void> {
+    for (const k of keys) await p.stack.ua.dialogRequest(leg, 'INFO', { body: `Signal=${k}\r\nDuration=160\r\n`, contentType: INFO_DTMF });
+  }
+
+  it('TS-19 consultative transfer through EFA: *82, EFA2 1234#*84#2000#, D3 answers (From 5001), *84: C↔D3, both RD1 legs released', async () => {
+    const { cLeg, rdLeg } = await callAnsweredAtRd();
+    await press(rdLeg, '*82');
+    expect(await heardByC()).toBeGreaterThan(5);
+    expect(heldOffers()).toHaveLength(0); // exclusive: not offered to D1
+    const e = await efaCall('1234#*84#2000#');
+    await until(() => d3.dialogs.length === 1, 5000);
+    expect(received(d3, 'INVITE')[0]!.from.uri.toString()).toContain('5001');
+    await pressOn(efa2, e, '*84');
+    await until(() => rdLeg.state === 'terminated' && e.state === 'terminated', 5000);
+    // C was re-INVITEd towards D3 (which got an offerless re-INVITE); MoH stopped.
+    await until(() => received(c, 'INVITE').length === 1);
+    expect(received(d3, 'INVITE').at(-1)!.body.length).toBe(0);
+    await sleep(200);
+    expect(await heardByC()).toBe(0);
+    expect(ts.server.calls.size).toBe(1);
+    await c.stack.ua.bye(cLeg);
+    await until(() => d3.dialogs[0]!.state === 'terminated');
+    await idle();
+  });
+
+  it('TS-20 early attended transfer: *84 while D3 rings; C hears D3 ringing, and C↔D3 when D3 answers', async () => {
+    const { cLeg, rdLeg } = await callAnsweredAtRd();
+    let answerD3: (() => void) | undefined;
+    d3.onInvite = (inv) => {
+      inv.progress(180);
+      answerD3 = () => bind(d3, inv.accept({ body: sdp(d3.port + 2), contentType: 'application/sdp' }));
+    };
+    await press(rdLeg, '*82');
+    const e = await efaCall('1234#*84#2000#');
+    await until(() => answerD3 !== undefined, 5000);
+    await pressOn(efa2, e, '*84');
+    await until(() => rdLeg.state === 'terminated' && e.state === 'terminated', 5000);
+    expect(await heardByC()).toBeGreaterThan(5); // ringback
+    answerD3!();
+    await until(() => received(c, 'INVITE').length === 1, 5000);
+    await sleep(200);
+    expect(await heardByC()).toBe(0);
+    await c.stack.ua.bye(cLeg);
+    await until(() => d3.dialogs[0]!.state === 'terminated');
+    await idle();
+  });
+
+  it('TS-22 directed call park: 1234#*84#7001#*84#; both mobile legs released, C on MoH; D3 dials *717001 and gets C', async () => {
+    const { cLeg, rdLeg } = await callAnsweredAtRd();
+    await press(rdLeg, '*82');
+    const e = await efaCall('1234#*84#7001#*84#');
+    await until(() => rdLeg.state === 'terminated' && e.state === 'terminated', 5000);
+    expect(cLeg.state).toBe('confirmed');
+    expect(await heardByC()).toBeGreaterThan(5);
+    const cred = ts.fixture.credentials.D3;
+    const first = await call(d3, ts.udpPort, { from: cred.username, to: '*717001' });
+    expect(first.res.status).toBe(407);
+    const auth = new DigestClient().authorize({ challenge: first.res.getAll('proxy-authenticate'), username: cred.username, password: cred.password, method: 'INVITE', uri: `sip:*717001@127.0.0.1:${ts.udpPort}` });
+    if (!auth.ok) throw new Error(auth.reason);
+    const r = await call(d3, ts.udpPort, { from: cred.username, to: '*717001', headers: { 'proxy-authorization': auth.value } });
+    expect(r.res.status).toBe(200);
+    await until(() => received(c, 'INVITE').length === 1);
+    await sleep(200);
+    expect(await heardByC()).toBe(0);
+    await c.stack.ua.bye(cLeg);
+    await until(() => r.dialog!.state === 'terminated');
+    await idle();
+  });
+
+  it('TS-24b transfer to a blocked number: no INVITE to T, EFA2 gets reorder and BYE, *83 on RD1 reconnects C', async () => {
+    ts.server.directory.serviceParameters.setMany({ systemRemoteAccessBlockedNumbers: '9911' });
+    try {
+      const { cLeg, rdLeg } = await callAnsweredAtRd();
+      await press(rdLeg, '*82');
+      const gwInvites = received(gw, 'INVITE').length;
+      const e = await efaCall('1234#*84#9911#');
+      await until(() => e.state === 'terminated', 5000);
+      expect(received(gw, 'INVITE').length).toBe(gwInvites);
+      expect(await heardByC()).toBeGreaterThan(5); // still on exclusive hold
+      await press(rdLeg, '*83');
+      await sleep(200);
+      expect(await heardByC()).toBe(0);
+      await c.stack.ua.bye(cLeg);
+      await until(() => rdLeg.state === 'terminated');
+      await idle();
+    } finally {
+      ts.server.directory.serviceParameters.setMany({ systemRemoteAccessBlockedNumbers: '' });
+    }
+  });
+
+  it('MID-05: an EFA *84 sequence with no call on exclusive hold gets reorder and BYE', async () => {
+    const e = await efaCall('1234#*84#2000#');
+    await until(() => e.state === 'terminated', 5000);
+    expect(received(d3, 'INVITE')).toHaveLength(0);
+    await idle();
   });
 
   it('an INVITE with Replaces naming no offered dialog gets 481', async () => {

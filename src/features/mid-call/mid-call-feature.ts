@@ -20,7 +20,8 @@ import { readReplaces } from '../../sip/extensions/replaces.js';
 import type { Replaces } from '../../sip/extensions/replaces.js';
 import { uriUserDigits } from '../../sip/message/uri.js';
 import type { IncomingInvite } from '../../sip/ua/incoming-invite.js';
-import type { Feature, FeatureContext } from '../feature.js';
+import type { Feature, FeatureContext, FeatureDecision } from '../feature.js';
+import { EfaSequences, type EfaSequenceHost } from './efa-sequences.js';
 import { MidCallSession, type MidCallHandle } from './session.js';
 
 /** What other features use (FeatureContext.midCall). */
@@ -29,8 +30,14 @@ export interface MidCallApi {
   attach(handle: MidCallHandle): void;
 }
 
-export class MidCallFeature implements Feature, MidCallApi {
+export class MidCallFeature implements Feature, MidCallApi, EfaSequenceHost {
   readonly name = 'mid-call';
+  /** MID-07: retrieval of parked calls (retrievalPrefix + park number, from the dial plan). */
+  readonly featureIds = ['parkRetrieve'] as const;
+  /** Transfer and park entered on an EFA second call (register with EfaFeature.setMidCallHandler). */
+  readonly efaHandler: EfaSequences = new EfaSequences(this);
+  /** Park slots: number → session (MID-07). */
+  private readonly parkSlots = new Map<string, MidCallSession>();
   private ctx: FeatureContext | undefined;
   private dtmf: DtmfLegs | undefined;
   private media: MediaServices | undefined;
@@ -69,8 +76,47 @@ export class MidCallFeature implements Feature, MidCallApi {
       onEnd: () => {
         s.end();
         if (this.sessions.get(h.call.id) === s) this.sessions.delete(h.call.id);
+        for (const [n, x] of this.parkSlots) if (x === s) this.parkSlots.delete(n);
       },
     });
+  }
+
+  // ------------------------------------------------------------ EfaSequenceHost
+  exclusiveHeldOf(userId: string): MidCallSession | undefined {
+    let best: MidCallSession | undefined;
+    for (const s of this.sessions.values()) {
+      if (s.state === 'exclusiveHeld' && s.h.user.userId === userId && (best === undefined || s.exclusiveSince > best.exclusiveSince)) best = s;
+    }
+    return best;
+  }
+
+  parked(number: string): MidCallSession | undefined {
+    const s = this.parkSlots.get(number);
+    return s !== undefined && s.state === 'parked' ? s : undefined;
+  }
+
+  parkOn(number: string, s: MidCallSession): void {
+    this.parkSlots.set(number, s);
+  }
+
+  /** MID-07: an internal phone dialled retrievalPrefix + park number. */
+  onFeature(inv: IncomingInvite, caller: Caller, d: FeatureDecision): void {
+    const number = d.arg ?? '';
+    const s = this.parked(number);
+    if (caller.kind !== 'device' || s === undefined) {
+      inv.reject(caller.kind !== 'device' ? 403 : 404, { reason: caller.kind !== 'device' ? 'Forbidden - retrieval from internal phones only' : `Not Found - nothing parked on ${number.slice(0, 20)}` });
+      return;
+    }
+    this.parkSlots.delete(number);
+    void s
+      .retrieve(inv)
+      .then((ok) => {
+        if (!ok && inv.finalStatus === undefined) inv.reject(480, { reason: 'Temporarily Unavailable - retrieval failed' });
+      })
+      .catch((e: Error) => {
+        this.ctx?.log.warn({ err: e.message }, 'park retrieval failed');
+        if (inv.finalStatus === undefined) inv.reject(500);
+      });
   }
 
   onInvite(inv: IncomingInvite, caller: Caller, ctx: FeatureContext): boolean {

@@ -10,11 +10,13 @@ import type { DtmfLegs } from '../../media/dtmf-leg.js';
 import type { MediaServices } from '../../media/media-services.js';
 import { NameAddr } from '../../sip/message/name-addr.js';
 import type { IncomingInvite } from '../../sip/ua/incoming-invite.js';
+import type { Dialog } from '../../sip/dialog/dialog.js';
+import { offerlessReinvite } from '../../b2bua/transfer.js';
 import type { FeatureContext } from '../feature.js';
 import { heldDialog } from '../dialog-event/dialog-event-feature.js';
 import { FeatureCodeCollector, type MidCallCode } from './codes.js';
 
-export type MidCallState = 'connected' | 'held' | 'exclusiveHeld' | 'pickupPending' | 'moved';
+export type MidCallState = 'connected' | 'held' | 'exclusiveHeld' | 'pickupPending' | 'parked' | 'moved';
 
 export interface MidCallHandle {
   call: B2BCall;
@@ -40,6 +42,8 @@ export class MidCallSession {
   private unsubscribeDigits: (() => void) | undefined;
   private pickupTimer: NodeJS.Timeout | undefined;
   private offered = false;
+  /** When the call went on exclusive hold (MID-05 acts on the user's most recent one). */
+  exclusiveSince = 0;
 
   constructor(
     readonly h: MidCallHandle,
@@ -112,6 +116,7 @@ export class MidCallSession {
   private async hold(exclusive: boolean): Promise<void> {
     const userTag = this.call.legOf(this.h.userSide)?.remoteTag;
     this.setState(exclusive ? 'exclusiveHeld' : 'held');
+    if (exclusive) this.exclusiveSince = Date.now();
     await this.d.media.holdWithMoh({ callId: this.call.id, tag: this.farTag }, userTag === undefined ? {} : { holderTag: userTag });
     if (!exclusive) this.offerPickup();
   }
@@ -194,6 +199,60 @@ export class MidCallSession {
       this.withdrawOffer('replaced');
       this.moved();
     }
+    return ok;
+  }
+
+  // ------------------------------------------------ EFA sequences (MID-05..07)
+  /**
+   * MID-06: the consult leg of the user's EFA second call takes the user side (no new
+   * INVITE: an offerless re-INVITE makes it offer, the far end is re-INVITEd towards it);
+   * MoH or ringback stops and the user's own leg, if still up, gets a BYE.
+   */
+  async transferTo(consult: Dialog): Promise<boolean> {
+    const offered = await offerlessReinvite(this.d.ctx.ua, consult);
+    if (offered === undefined) return false;
+    await this.d.media.stop({ callId: this.call.id, tag: this.farTag });
+    const ok = await this.call.swapIn(this.h.userSide, {
+      tag: consult.remoteTag,
+      offer: offered.offer,
+      complete: (answer) => {
+        offered.ack(answer);
+        return consult;
+      },
+      abandon: () => offered.ack(undefined),
+    });
+    if (ok) this.moved();
+    return ok;
+  }
+
+  /** MID-06 step 3 (early attended): the far end hears the consult ringing; the user's leg is released. */
+  async ringbackToFar(): Promise<void> {
+    this.releaseUserLeg('early attended transfer');
+    await this.d.media.playTone({ callId: this.call.id, tag: this.farTag }, 'ringback');
+  }
+
+  /** MID-07: parked with MoH going on; the user's leg is released. */
+  park(): void {
+    this.releaseUserLeg('parked');
+    this.setState('parked');
+  }
+
+  private releaseUserLeg(why: string): void {
+    this.stopDigits();
+    if (this.h.userSide === 'b' && this.call.legOf('b') !== undefined) this.call.releaseCallee(why);
+  }
+
+  /** MID-07 retrieval: the INVITE to the retrieval code takes the user side. */
+  async retrieve(inv: IncomingInvite): Promise<boolean> {
+    if (this.state !== 'parked' || inv.request.body.length === 0) return false;
+    await this.d.media.stopMoh({ callId: this.call.id, tag: this.farTag });
+    const ok = await this.call.swapIn(this.h.userSide, {
+      tag: inv.request.from.tag ?? '',
+      offer: inv.request.bodyText,
+      complete: (answer) => (inv.finalStatus === undefined ? inv.accept({ body: answer, contentType: 'application/sdp' }) : undefined),
+      abandon: (status) => inv.reject(status),
+    });
+    if (ok) this.moved();
     return ok;
   }
 
