@@ -236,6 +236,16 @@ export class AnsweredBridge {
     return d;
   }
 
+  /** Take the answered inbound leg out of this bridge without ending it (e.g. into a conference, MID-08). */
+  detachInbound(): Dialog | undefined {
+    const d = this.inbound;
+    if (!this.inboundUp || d === undefined) return undefined;
+    this.inboundUp = false;
+    d.onRequest = undefined;
+    d.onTerminated = undefined;
+    return d;
+  }
+
   /** BYE the caller only; the outbound leg (ringing or answered) goes on (early attended transfer, MID-06). */
   releaseInbound(): void {
     const d = this.inbound;

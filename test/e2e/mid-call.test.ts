@@ -476,6 +476,59 @@ describe('§18.2 desk pickup, session handoff; §18.3 hold/resume', () => {
     await idle();
   });
 
+  it('TS-21 conference: 1234#*85#2000#, D3 answers, *85: C, D3 and the EFA2 leg in a 3-party mix (C hears D3), RD1 released', async () => {
+    const dgram = await import('node:dgram');
+    const open = async () => {
+      const sock = dgram.createSocket('udp4');
+      await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+      const payloads: Buffer[] = [];
+      sock.on('message', (m) => payloads.push(m.subarray(12)));
+      return { sock, port: sock.address().port, payloads };
+    };
+    const cMix = await open(); // C's media in the conference
+    const d3Mix = await open();
+    const { cLeg, rdLeg } = await callAnsweredAtRd();
+    // C and D3 offer these ports when re-INVITEd without SDP.
+    c.onReinvite = (inv) => inv.accept({ body: sdp(cMix.port, 3), contentType: 'application/sdp' });
+    d3.onReinvite = (inv) => inv.accept({ body: sdp(d3Mix.port, 3), contentType: 'application/sdp' });
+    await press(rdLeg, '*82');
+    const e = await efaCall('1234#*85#2000#');
+    await until(() => d3.dialogs.length === 1, 5000);
+    await sleep(200);
+    await pressOn(efa2, e, '*85');
+    await until(() => rdLeg.state === 'terminated', 5000);
+    const feature = ts.server.features.find((f) => f.name === 'mid-call') as unknown as { conferences: Set<{ size: number; mixer: { participants(): { localPort: number; remote?: { port: number } }[] } }> };
+    await until(() => [...feature.conferences].some((x) => x.size === 3), 5000);
+    const conf = [...feature.conferences][0]!;
+    expect(e.state).toBe('confirmed'); // the EFA2 leg stays, in the mix
+    // D3 talks (a constant PCMU sample 0x55): C hears it through the mixer, D3 does not hear itself.
+    const d3Part = conf.mixer.participants().find((p) => p.remote?.port === d3Mix.port)!;
+    expect(d3Part).toBeDefined();
+    const voiced = (list: Buffer[]) => list.filter((p) => p.length > 0 && p.every((b) => b === 0x55)).length;
+    expect(voiced(cMix.payloads)).toBe(0);
+    for (let i = 0; i < 25; i++) {
+      const pkt = Buffer.alloc(172, 0x55);
+      pkt[0] = 0x80;
+      pkt[1] = 0;
+      pkt.writeUInt16BE(i, 2);
+      pkt.writeUInt32BE(i * 160, 4);
+      pkt.writeUInt32BE(0x1234, 8);
+      d3Mix.sock.send(pkt, d3Part.localPort, '127.0.0.1');
+      await sleep(20);
+    }
+    await sleep(200);
+    expect(voiced(cMix.payloads)).toBeGreaterThan(10);
+    expect(voiced(d3Mix.payloads)).toBe(0);
+    // Everyone hangs up: the conference ends with the last two.
+    await c.stack.ua.bye(cLeg);
+    await efa2.stack.ua.bye(e);
+    await until(() => d3.dialogs[0]!.state === 'terminated', 3000);
+    expect(feature.conferences.size).toBe(0);
+    cMix.sock.close();
+    d3Mix.sock.close();
+    await idle();
+  });
+
   it('TS-24b transfer to a blocked number: no INVITE to T, EFA2 gets reorder and BYE, *83 on RD1 reconnects C', async () => {
     ts.server.directory.serviceParameters.setMany({ systemRemoteAccessBlockedNumbers: '9911' });
     try {

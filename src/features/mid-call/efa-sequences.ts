@@ -15,6 +15,7 @@ import { isBlockedEntry, onBehalfOf, placeAndBridge, routeDestination } from '..
 import type { IvrCall } from '../ivr/ivr-call.js';
 import type { EfaMidCallHandler, EfaMidCallRequest } from '../efa/mid-call.js';
 import type { MidCallSession } from './session.js';
+import type { Dialog } from '../../sip/dialog/dialog.js';
 
 const TONE_MS = 1500;
 
@@ -24,6 +25,8 @@ export interface EfaSequenceHost {
   /** Park slots (MID-07): the session parked on a number. */
   parked(number: string): MidCallSession | undefined;
   parkOn(number: string, s: MidCallSession): void;
+  /** MID-08: the held call's far end and `legs` into a three-party mix; the user's own leg is released. */
+  conference(s: MidCallSession, legs: Dialog[]): Promise<boolean>;
 }
 
 export class EfaSequences implements EfaMidCallHandler {
@@ -46,22 +49,21 @@ export class EfaSequences implements EfaMidCallHandler {
     if (ob === undefined) return reorder(ivr);
     const parkMatch = req.code === 'transfer' && !isBlockedEntry(target, m.systemRemoteAccessBlockedNumbers) ? dir.resolve(target, ob.css) : undefined;
     if (parkMatch?.target.kind === 'feature' && parkMatch.target.id === 'park') return this.park(req, s, parkMatch.target.arg ?? target, timeoutMs);
-    if (req.code === 'conference') {
-      // MID-08 (three-party mix) is not built yet: refused like an unusable target.
-      ivr.log.warn({ callId: ivr.callId }, 'EFA conference: not available');
-      return reorder(ivr);
-    }
     const routed = routeDestination(dir, req.ctx.router, ob, target, ivr.inv.request, req.caller);
     if (!routed.ok) {
       ivr.log.info({ callId: ivr.callId, target, why: routed.why }, 'EFA transfer: target refused (MID-06, MVA-07)');
       return reorder(ivr);
     }
-    void this.transfer(req, s, routed.groups, routed.kind, m.mobilityFeatureCodes.transfer);
+    const codes = m.mobilityFeatureCodes;
+    void this.consult(req, s, routed.groups, routed.kind, req.code === 'conference' ? codes.conference : codes.transfer);
     return true;
   }
 
-  /** MID-06: consult from the EFA2 leg; `*84` completes, answered or still ringing. */
-  private async transfer(req: EfaMidCallRequest, s: MidCallSession, groups: Parameters<typeof placeAndBridge>[1], kind: 'line' | 'trunk', code: string): Promise<void> {
+  /**
+   * MID-06 / MID-08: consult from the EFA2 leg; `*84` completes a transfer (answered or
+   * still ringing), `*85` a conference once the target answered.
+   */
+  private async consult(req: EfaMidCallRequest, s: MidCallSession, groups: Parameters<typeof placeAndBridge>[1], kind: 'line' | 'trunk', code: string): Promise<void> {
     const ivr = req.call;
     let answered = false;
     let completed = false;
@@ -70,13 +72,15 @@ export class EfaSequences implements EfaMidCallHandler {
       return r;
     });
     // Watch the EFA2 leg for the completing code while the consult call rings or talks.
+    const conference = req.code === 'conference';
     const watch = (async (): Promise<boolean> => {
       let buf = '';
       for (;;) {
         const d = await ivr.digits.nextDigit(3_600_000);
         if (d.kind !== 'digit') return false;
         buf = (buf + d.digit).slice(-code.length);
-        if (buf === code) return true;
+        // MID-08: *85 counts once the target answered.
+        if (buf === code && (!conference || answered)) return true;
       }
     })();
     const first = await Promise.race([placing.then((r) => ({ kind: 'placed' as const, r })), watch.then((ok) => ({ kind: 'code' as const, ok }))]);
@@ -89,6 +93,16 @@ export class EfaSequences implements EfaMidCallHandler {
     const ok = first.kind === 'code' ? first.ok : await watch;
     if (!ok || completed) return;
     completed = true;
+    if (conference) {
+      const consult = ivr.bridge.detachOut();
+      const efaLeg = ivr.bridge.detachInbound();
+      ivr.release(); // the EFA2 bridge's media goes; its legs live on in the mix
+      const legs = [consult, efaLeg].filter((d): d is Dialog => d !== undefined);
+      const joined = legs.length === 2 && (await this.host.conference(s, legs));
+      ivr.log.info({ held: s.call.id, ok: joined }, 'EFA conference (MID-08)');
+      if (!joined) for (const d of legs) if (d.state === 'confirmed') void req.ctx.ua.bye(d);
+      return;
+    }
     if (!answered) {
       // Early attended (MID-06 step 3): the far end hears the consult ring; it takes it on answer.
       await s.ringbackToFar();

@@ -22,6 +22,8 @@ import { uriUserDigits } from '../../sip/message/uri.js';
 import type { IncomingInvite } from '../../sip/ua/incoming-invite.js';
 import type { Feature, FeatureContext, FeatureDecision } from '../feature.js';
 import { EfaSequences, type EfaSequenceHost } from './efa-sequences.js';
+import { ConferenceCall } from './conference.js';
+import type { Dialog } from '../../sip/dialog/dialog.js';
 import { MidCallSession, type MidCallHandle } from './session.js';
 
 /** What other features use (FeatureContext.midCall). */
@@ -97,6 +99,29 @@ export class MidCallFeature implements Feature, MidCallApi, EfaSequenceHost {
 
   parkOn(number: string, s: MidCallSession): void {
     this.parkSlots.set(number, s);
+  }
+
+  /** Conferences running (MID-08). */
+  readonly conferences = new Set<ConferenceCall>();
+
+  async conference(s: MidCallSession, legs: Dialog[]): Promise<boolean> {
+    const ctx = this.ctx;
+    const far = s.far;
+    if (ctx === undefined || this.media === undefined || far === undefined) return false;
+    // The mixer binds where the launched rtpengine does (the media-facing address).
+    const mixer = await this.media.createConference({ host: ctx.config.media.rtpengine?.host ?? '127.0.0.1' });
+    const cc = new ConferenceCall(mixer, ctx.ua, ctx.log, (c) => this.conferences.delete(c));
+    this.conferences.add(cc);
+    // The far end leaves the anchored call (which ends: the user's RD leg gets a BYE, D-19)…
+    s.call.surrenderLeg(far, 'conference');
+    // …and joins the mix with the consult target and the EFA2 leg.
+    let n = 0;
+    for (const d of [far, ...legs]) if (await cc.join(d)) n++;
+    if (n < 2) {
+      await cc.end();
+      return false;
+    }
+    return true;
   }
 
   /** MID-07: an internal phone dialled retrievalPrefix + park number. */
@@ -182,6 +207,7 @@ export class MidCallFeature implements Feature, MidCallApi, EfaSequenceHost {
   }
 
   close(): void {
+    for (const c of this.conferences) void c.end();
     for (const s of this.sessions.values()) s.end();
     this.sessions.clear();
   }

@@ -65,6 +65,11 @@ export class MidCallSession {
     return this.h.userSide === 'a' ? 'b' : 'a';
   }
 
+  /** The far end's dialog. */
+  get far(): Dialog | undefined {
+    return this.call.legOf(this.farSide);
+  }
+
   private get farTag(): string {
     return this.call.legOf(this.farSide)?.remoteTag ?? '';
   }
