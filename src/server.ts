@@ -457,6 +457,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const midCall = features.find((f): f is MidCallFeature => f instanceof MidCallFeature);
     if (midCall !== undefined) featureCtx.midCall = midCall;
     featureCtx.callerOf = callerOf;
+    featureCtx.liveCalls = () => calls.values();
 
     // -------------------------------------------------------------- SIP stack
     const sip: SipStack = await createSipStack({

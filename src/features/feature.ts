@@ -77,6 +77,8 @@ export interface FeatureContext {
   dialogEvents?: DialogEventApi;
   /** Who placed a running call (its A-leg's authenticated identity). */
   callerOf?(call: B2BCall): Caller | undefined;
+  /** The B2B calls running now (e.g. the VoIP call a hand-out takes over, HOUT-03). */
+  liveCalls?(): Iterable<B2BCall>;
   /** Mid-call features and desk pickup for anchored calls on a user's PSTN leg (src/features/mid-call). */
   midCall?: MidCallApi;
 }

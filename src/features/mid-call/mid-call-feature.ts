@@ -13,6 +13,7 @@ import { type B2BCall, observeCall } from '../../b2bua/call.js';
 import type { ReferDecision } from '../../b2bua/transfer.js';
 import type { ReferTo } from '../../sip/extensions/refer.js';
 import { isSendToMobile, sendToMobile } from './send-to-mobile.js';
+import { handoutByNumber, handoutByRefer, isHandout } from './handout.js';
 import { DtmfLegs } from '../../media/dtmf-leg.js';
 import { MediaServices } from '../../media/media-services.js';
 import type { Caller } from '../../routing/router.js';
@@ -35,7 +36,7 @@ export interface MidCallApi {
 export class MidCallFeature implements Feature, MidCallApi, EfaSequenceHost {
   readonly name = 'mid-call';
   /** MID-07: retrieval of parked calls (retrievalPrefix + park number, from the dial plan). */
-  readonly featureIds = ['parkRetrieve'] as const;
+  readonly featureIds = ['parkRetrieve', 'handoff'] as const;
   /** Transfer and park entered on an EFA second call (register with EfaFeature.setMidCallHandler). */
   readonly efaHandler: EfaSequences = new EfaSequences(this);
   /** Park slots: number → session (MID-07). */
@@ -125,7 +126,16 @@ export class MidCallFeature implements Feature, MidCallApi, EfaSequenceHost {
   }
 
   /** MID-07: an internal phone dialled retrievalPrefix + park number. */
-  onFeature(inv: IncomingInvite, caller: Caller, d: FeatureDecision): void {
+  onFeature(inv: IncomingInvite, caller: Caller, d: FeatureDecision, ctx: FeatureContext): void {
+    if (d.id === 'handoff') {
+      // HOUT-03: the phone called the handoff number over cellular.
+      const identityOf = (c: B2BCall, side: 'a' | 'b'): Caller | undefined => (side === 'a' ? ctx.callerOf?.(c) : (c.answeredTarget?.identity as Caller | undefined));
+      void handoutByNumber({ ctx, attach: (h) => this.attach(h) }, inv, caller, ctx.liveCalls?.() ?? [], identityOf).catch((e: Error) => {
+        ctx.log.warn({ err: e.message }, 'hand-out by number failed');
+        if (inv.finalStatus === undefined) inv.reject(500);
+      });
+      return;
+    }
     const number = d.arg ?? '';
     const s = this.parked(number);
     if (caller.kind !== 'device' || s === undefined) {
@@ -200,9 +210,12 @@ export class MidCallFeature implements Feature, MidCallApi, EfaSequenceHost {
 
   /** RDPU-01: a REFER to sendToMobileUri from a desk phone. */
   onRefer(call: B2BCall, side: 'a' | 'b', refer: ReferTo, referrer: Caller | undefined, ctx: FeatureContext): ReferDecision | undefined {
-    if (this.media === undefined || !isSendToMobile(refer, ctx.directory.mobilityParameters().sendToMobileUri)) return undefined;
+    const m = ctx.directory.mobilityParameters();
     const farSide = side === 'a' ? 'b' : 'a';
     const farCaller = (farSide === 'b' ? call.answeredTarget?.identity : ctx.callerOf?.(call)) as Caller | undefined;
+    // HOUT-02: a mobile client hands its VoIP call out to its MI.
+    if (isHandout(refer, m.handoutUri)) return handoutByRefer({ ctx, attach: (h) => this.attach(h) }, call, side, referrer, farCaller);
+    if (this.media === undefined || !isSendToMobile(refer, m.sendToMobileUri)) return undefined;
     return sendToMobile({ ctx, media: this.media, farCaller, attach: (h) => this.attach(h) }, call, side, referrer);
   }
 
