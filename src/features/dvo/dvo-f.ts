@@ -206,6 +206,10 @@ export class DvoForward {
           record.connectedAt = Date.now();
         }
         this.sr?.track(c, deviceId, mi, rec.target);
+        // DTMF-02 / §9: mid-call codes on the DVO PSTN leg (the A-leg from the MI).
+        const user = device.ownerUser === null ? undefined : (this.ctx.directory.users.get(device.ownerUser) ?? undefined);
+        const line = device.lines[0] === undefined ? undefined : (this.ctx.directory.lines.get(device.lines[0]) ?? undefined);
+        if (user !== undefined) this.ctx.midCall?.attach({ call: c, userSide: 'a', user, line });
       },
       onEnd: (c) => {
         if (anchoredId !== undefined) {
