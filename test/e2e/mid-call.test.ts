@@ -14,7 +14,12 @@ import { isHeld, parseDialogInfo, replacesForDialog, type DialogInfo } from '../
 import { serializeReplaces } from '../../src/sip/extensions/replaces.js';
 import type { SipRequest, SipResponse } from '../../src/sip/message/message.js';
 import type { IncomingInvite } from '../../src/sip/ua/incoming-invite.js';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { writeDtmfPcap } from './harness/dtmf-pcap.js';
 import { freePorts } from './harness/ports.js';
+import { startSippServer, writeScenarioVariant } from './harness/sipp.js';
 import { UdpCounter } from './harness/udp-counter.js';
 import { type Peer, bind, call, sdp, sleep, startPeer, until } from './b2bua-peers.js';
 import { registerContact, startTestServer, type TestServer } from './server-fixture.js';
@@ -32,7 +37,7 @@ const INFO_DTMF = 'application/dtmf-relay';
 
 beforeAll(async () => {
   const [gwPort, cPort, d1Port, d3Port, efaPort] = await freePorts(5);
-  ts = await startTestServer({ trunkPort: gwPort!, trunkAlternatePorts: [cPort!, efaPort!] });
+  ts = await startTestServer({ trunkPort: gwPort!, trunkAlternatePorts: [cPort!, efaPort!], dtmfEvents: true });
   d3 = await startPeer(d3Port!);
   efa2 = await startPeer(efaPort!);
   expect(await registerContact(ts.udpPort, ts.fixture.credentials.D3, `sip:d3@127.0.0.1:${d3Port}`)).toBe(200);
@@ -219,6 +224,39 @@ describe('§18.2 desk pickup, session handoff; §18.3 hold/resume', () => {
     await c.stack.ua.bye(cLeg);
     await until(() => rdLeg.state === 'terminated');
     await idle();
+  });
+
+  it('TS-18 with RFC 4733: a SIPp RD presses *81 then *83 in the media; rtpengine reports the digits; C gets MoH, then RD1 again', async () => {
+    const dir = ts.server.directory;
+    const work = await mkdtemp(path.join(tmpdir(), 'ma-dtmf-'));
+    const scenario = await writeScenarioVariant('rd-uas-keys-rfc4733', [
+      ['KEYS_A_PCAP', await writeDtmfPcap(path.join(work, 'star81.pcap'), '*81')],
+      ['KEYS_B_PCAP', await writeDtmfPcap(path.join(work, 'star83.pcap'), '*83')],
+    ]);
+    const [sippPort] = await freePorts(1);
+    const rd = await startSippServer({ scenario, port: sippPort!, calls: 1, durationMs: 1500 });
+    const trunkPort = dir.getTrunk('T')!.port;
+    dir.trunks.update('T', { port: sippPort! });
+    try {
+      const withEvents = `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${cMedia.port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n`;
+      const r = await call(c, ts.udpPort, { from: '+19725553456', to: U1_DID, body: withEvents });
+      expect(r.res.status).toBe(200);
+      const feature = ts.server.features.find((f) => f.name === 'mid-call') as unknown as { session(id: string): { state: string } | undefined };
+      const state = () => feature.session(ts.server.calls.values().next().value?.id ?? '')?.state;
+      // *81 is played 800 ms after the ACK, *83 1.5 s later (the scenario's pauses).
+      await until(() => state() === 'held', 5000);
+      expect(await heardByC(300), 'MoH after *81').toBeGreaterThan(5);
+      await until(() => state() === 'connected', 5000);
+      await sleep(200);
+      // After *83 only the RD's own (relayed) telephone-event packets, if any, reach C: no MoH stream.
+      expect(await heardByC(400), 'no MoH after *83').toBeLessThan(5);
+      await c.stack.ua.bye(r.dialog!);
+      const res = await rd.stop();
+      expect(res.code, res.describe()).toBe(0);
+      await idle();
+    } finally {
+      dir.trunks.update('T', { port: trunkPort });
+    }
   });
 
   it('TS-14 hold, then hang up, then late resume: no pickup timer after *81; D1 resumes with Replaces', async () => {

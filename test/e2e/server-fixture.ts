@@ -11,6 +11,7 @@ import { buildConfig } from '../../src/config/index.js';
 import { seedFixture, type Fixture } from '../../src/directory/index.js';
 import { type RtpengineHandle, startRtpengineOnFreePorts } from '../../src/media/rtpengine-process.js';
 import { type RunningServer, startServer } from '../../src/server.js';
+import { freePort } from './harness/ports.js';
 import { DigestClient } from '../../src/sip/auth/digest-client.js';
 import { type SipStack, createSipStack } from '../../src/sip/stack.js';
 
@@ -29,13 +30,16 @@ export interface TestServerOptions {
   /** Source port(s) of inbound trunk calls (SIPp UAC playing T's other side); also failover gateways. */
   trunkAlternatePorts?: number[];
   anchor?: boolean;
+  /** rtpengine reports RFC 4733 digits (--dtmf-log-dest) to the server (media.dtmfEvents). */
+  dtmfEvents?: boolean;
   config?: Record<string, unknown>;
 }
 
 export async function startTestServer(o: TestServerOptions): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ma-e2e-'));
   const anchor = o.anchor ?? true;
-  const rtpengine = anchor ? await startRtpengineOnFreePorts() : undefined;
+  const dtmfPort = anchor && o.dtmfEvents === true ? await freePort({ tcp: false }) : undefined;
+  const rtpengine = anchor ? await startRtpengineOnFreePorts(dtmfPort === undefined ? {} : { extraArgs: [`--dtmf-log-dest=127.0.0.1:${dtmfPort}`] }) : undefined;
   const config = buildConfig({
     sip: {
       listen: [
@@ -45,7 +49,13 @@ export async function startTestServer(o: TestServerOptions): Promise<TestServer>
       timers: { t1Ms: 100, t2Ms: 400, t4Ms: 500 },
     },
     http: { host: '127.0.0.1', port: 0 },
-    media: anchor ? { rtpengines: [{ host: '127.0.0.1', port: rtpengine!.ngPort }], anchor: true } : { rtpengines: [{ host: '127.0.0.1', port: 9 }], anchor: false },
+    media: anchor
+      ? {
+          rtpengines: [{ host: '127.0.0.1', port: rtpengine!.ngPort }],
+          anchor: true,
+          ...(dtmfPort !== undefined ? { dtmfEvents: { enabled: true, host: '127.0.0.1', port: dtmfPort } } : {}),
+        }
+      : { rtpengines: [{ host: '127.0.0.1', port: 9 }], anchor: false },
     dataDir,
     log: { level: process.env['E2E_LOG'] ?? 'silent' },
     ...(o.config ?? {}),
