@@ -870,7 +870,7 @@ export class B2BCall {
   async swapIn(side: 'a' | 'b', leg: IncomingLeg, hooks: Pick<ReplaceHooks, 'beforeRelease' | 'keepOld'> = {}): Promise<boolean> {
     const kept = this.other(side);
     const old = this.legOf(side);
-    if (this.ended || kept === undefined || this.callerLost) {
+    if (this.ended || kept === undefined || (this.callerLost && side !== 'a')) {
       leg.abandon(481);
       return false;
     }
@@ -897,6 +897,7 @@ export class B2BCall {
     if (side === 'a') {
       this.aDialog = dialog;
       this.callerTag = leg.tag;
+      this.callerLost = false;
     } else this.bDialog = dialog;
     this.bindDialog(dialog, side);
     if (side === 'b') this.calleeLost = false;

@@ -10,6 +10,7 @@ import { ivrOptionsFromEnv } from './ivr/index.js';
 import { DialogEventFeature } from './dialog-event/index.js';
 import { MidCallFeature } from './mid-call/index.js';
 import { IscFeature } from './isc/index.js';
+import { AncFeature } from './anc/index.js';
 
 export function builtinFeatures(): Feature[] {
   const efa = new EfaFeature(ivrOptionsFromEnv());
@@ -18,7 +19,7 @@ export function builtinFeatures(): Feature[] {
   efa.setMidCallHandler(midCall.efaHandler);
   // Mid-call first: a desk's INVITE with Replaces (desk pickup) is its, whoever else might take the INVITE.
   // ISC after DVO: a mobile client's DVO INVITE is DVO's whatever number it names.
-  return [midCall, ...dvoFeatures({ efa: efa.handler }), new IscFeature(), new SnrFeature(snrOptionsFromEnv()), new MvaFeature(ivrOptionsFromEnv()), efa, new DialogEventFeature()];
+  return [midCall, ...dvoFeatures({ efa: efa.handler }), new IscFeature(), new AncFeature(), new SnrFeature(snrOptionsFromEnv()), new MvaFeature(ivrOptionsFromEnv()), efa, new DialogEventFeature()];
 }
 
 export type { Feature, FeatureContext, FeatureDecision, StartCallOptions } from './feature.js';

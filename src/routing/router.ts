@@ -8,7 +8,7 @@ import type { CallTarget } from '../b2bua/call.js';
 import type { Directory } from '../directory/directory.js';
 import { extractCallingNumber } from '../directory/caller-id-source.js';
 import { globalise, localise } from '../directory/numbers.js';
-import type { Device, EnterpriseLine, Trunk } from '../directory/types.js';
+import type { Device, EnterpriseLine, RemoteDestination, Trunk } from '../directory/types.js';
 import type { Binding } from '../registrar/binding-store.js';
 import type { Registrar } from '../registrar/registrar.js';
 import { destinationForUri } from '../sip/dialog/next-hop.js';
@@ -16,8 +16,21 @@ import type { SipRequest } from '../sip/message/message.js';
 import { SipUri, TelUri, parseUri, uriUserDigits } from '../sip/message/uri.js';
 import type { Destination, Flow } from '../sip/transport/types.js';
 
+/**
+ * ANC-01: an inbound trunk call whose calling number matches exactly one RD or MI (CID-04) is
+ * the call of that RD's user: anchored, shown as the user's DN (CLI-01), routed with the CSS
+ * ANC-03 selects.
+ */
+export interface AnchoredRd {
+  rd: RemoteDestination;
+  userId: string;
+  line: EnterpriseLine;
+  /** The RD profile's (or mobile client's) CSS plus the line CSS (ANC-03 `profileAndLineCss`). */
+  profileAndLineCss: string[];
+}
+
 export type Caller =
-  | { kind: 'trunk'; trunk: Trunk; callingNumber: string | null; withheld: boolean; displayName: string | undefined }
+  | { kind: 'trunk'; trunk: Trunk; callingNumber: string | null; withheld: boolean; displayName: string | undefined; anchoredRd?: AnchoredRd }
   | { kind: 'device'; device: Device; line: EnterpriseLine | undefined; username: string };
 
 export type RouteDecision =
@@ -71,7 +84,33 @@ export class Router {
     });
     // GEN-09: globalise the calling number before any matching or replacement.
     const callingNumber = src.number === null ? null : globalise(src.number, trunk.inboundRules, 'calling');
-    return { kind: 'trunk', trunk, callingNumber, withheld: src.withheld, displayName: from.displayName };
+    const anchoredRd = callingNumber === null ? undefined : this.anchoredRdFor(callingNumber);
+    return { kind: 'trunk', trunk, callingNumber, withheld: src.withheld, displayName: from.displayName, ...(anchoredRd !== undefined ? { anchoredRd } : {}) };
+  }
+
+  /** ANC-01: the RD/MI (and its user and line) a calling number belongs to, by CID-02..04. */
+  private anchoredRdFor(callingNumber: string): AnchoredRd | undefined {
+    const found = this.directory.findRemoteDestinationByNumber(callingNumber);
+    if (found.kind !== 'unique') return undefined;
+    const rd = found.value;
+    let owner: string | null = null;
+    let css: string | null = null;
+    if (rd.parent.kind === 'rdProfile') {
+      const p = this.directory.rdProfiles.get(rd.parent.id);
+      owner = p?.ownerUser ?? null;
+      css = p?.css ?? null;
+    } else {
+      const d = this.directory.devices.get(rd.parent.id);
+      if (d !== undefined && d !== null && d.kind === 'mobileClient') {
+        owner = d.ownerUser;
+        css = d.css;
+      }
+    }
+    const user = owner === null ? undefined : this.directory.users.get(owner);
+    const lineId = user?.primaryLine ?? null;
+    const line = lineId === null ? undefined : this.lineById(lineId);
+    if (user === undefined || user === null || line === undefined || !user.enableMobility) return undefined;
+    return { rd, userId: user.userId, line, profileAndLineCss: [css, line.lineCss].filter((c): c is string => c !== null) };
   }
 
   callerFromDevice(device: Device, username: string): Caller {
@@ -101,6 +140,10 @@ export class Router {
     if (caller.kind === 'trunk') {
       called = globalise(raw, caller.trunk.inboundRules, 'called');
       css = caller.trunk.inboundCss === null ? [] : [caller.trunk.inboundCss];
+      // ANC-03: calls from a user's RD may be routed with the profile and line CSS.
+      if (caller.anchoredRd !== undefined && this.directory.mobilityParameters().inboundCssForRemoteDestination === 'profileAndLineCss') {
+        css = caller.anchoredRd.profileAndLineCss;
+      }
     } else {
       called = raw;
       // GEN-06: device CSS plus line CSS.
@@ -179,6 +222,8 @@ export class Router {
 
   /** The number presented for this caller: a device shows its line's DID (CLI-05) or DN. */
   callingNumberFor(caller: Caller): string | undefined {
+    // CLI-01 / CLI-05: a call from a user's RD shows the user's DID (DN) instead of the mobile number.
+    if (caller.kind === 'trunk' && caller.anchoredRd !== undefined) return caller.anchoredRd.line.did ?? caller.anchoredRd.line.number;
     if (caller.kind === 'trunk') return caller.withheld ? undefined : (caller.callingNumber ?? undefined);
     if (caller.line === undefined) return undefined;
     return caller.line.did ?? caller.line.number;
@@ -188,6 +233,11 @@ export class Router {
     if (caller.kind === 'device') {
       const line = caller.line;
       if (line === undefined) return `<sip:${caller.username}@${this.settings.domain}>`;
+      return `"${escapeQuoted(line.displayName)}" <sip:${line.number}@${this.settings.domain}>`;
+    }
+    if (caller.anchoredRd !== undefined) {
+      // CLI-01: the user's enterprise DN and name replace the mobile number.
+      const line = caller.anchoredRd.line;
       return `"${escapeQuoted(line.displayName)}" <sip:${line.number}@${this.settings.domain}>`;
     }
     if (caller.withheld || caller.callingNumber === null) return '"Anonymous" <sip:anonymous@anonymous.invalid>';

@@ -3,6 +3,7 @@
  * PRACK, REFER need precise control that SIPp scenarios make awkward).
  * Each peer records what it received.
  */
+import { DigestClient } from '../../src/sip/auth/digest-client.js';
 import type { Dialog } from '../../src/sip/dialog/dialog.js';
 import type { SipRequest, SipResponse } from '../../src/sip/message/message.js';
 import { createResponse } from '../../src/sip/message/response.js';
@@ -100,6 +101,30 @@ export function call(
       onFailure: (res) => resolve({ res, dialog: undefined, provisionals }),
     });
   });
+}
+
+/**
+ * A call from a phone that authenticates: the server challenges (407), the phone answers
+ * the challenge on a new INVITE (same `headers`, plus Proxy-Authorization).
+ */
+export async function authenticatedCall(
+  peer: Peer,
+  serverPort: number,
+  cred: { username: string; password: string },
+  to: string,
+  headers: Record<string, string> = {},
+): ReturnType<typeof call> {
+  const first = await call(peer, serverPort, { from: cred.username, to, headers });
+  if (first.res.status !== 407) return first;
+  const auth = new DigestClient().authorize({
+    challenge: first.res.getAll('proxy-authenticate'),
+    username: cred.username,
+    password: cred.password,
+    method: 'INVITE',
+    uri: `sip:${to}@127.0.0.1:${serverPort}`,
+  });
+  if (!auth.ok) throw new Error(`digest: ${auth.reason}`);
+  return call(peer, serverPort, { from: cred.username, to, headers: { ...headers, 'proxy-authorization': auth.value } });
 }
 
 /** re-INVITE on `dialog`; resolves with the final status. */

@@ -7,14 +7,13 @@
  * real rtpengine.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DigestClient } from '../../src/sip/auth/digest-client.js';
 import type { Dialog } from '../../src/sip/dialog/dialog.js';
 import { buildReferTo } from '../../src/sip/extensions/refer.js';
 import { replacesFor } from '../../src/sip/extensions/replaces.js';
 import { parseSipFrag } from '../../src/sip/extensions/sipfrag.js';
 import type { SipRequest } from '../../src/sip/message/message.js';
 import { freePorts } from './harness/ports.js';
-import { type Peer, bind, call, sdp, sleep, startPeer, until } from './b2bua-peers.js';
+import { type Peer, authenticatedCall, bind, call, sdp, sleep, startPeer, until } from './b2bua-peers.js';
 import { registerContact, startTestServer, type TestServer } from './server-fixture.js';
 
 let ts: TestServer;
@@ -59,20 +58,6 @@ async function pstnToBob(): Promise<{ pstnLeg: Dialog; bobLeg: Dialog }> {
   return { pstnLeg: r.dialog!, bobLeg: d2.dialogs[0]! };
 }
 
-/** A call from a desk phone: the server challenges (407), the phone answers the challenge. */
-async function authenticatedCall(p: Peer, cred: { username: string; password: string }, to: string): ReturnType<typeof call> {
-  const first = await call(p, ts.udpPort, { from: cred.username, to });
-  if (first.res.status !== 407) return first;
-  const auth = new DigestClient().authorize({
-    challenge: first.res.getAll('proxy-authenticate'),
-    username: cred.username,
-    password: cred.password,
-    method: 'INVITE',
-    uri: `sip:${to}@127.0.0.1:${ts.udpPort}`,
-  });
-  if (!auth.ok) throw new Error(`digest: ${auth.reason}`);
-  return call(p, ts.udpPort, { from: cred.username, to, headers: { 'proxy-authorization': auth.value } });
-}
 
 async function idle(): Promise<void> {
   await until(() => ts.server.sizes().calls === 0 && ts.server.sizes().dialogs === 0, 5000);
@@ -169,7 +154,7 @@ describe('REFER: the B2BUA performs the transfer (issue #3)', () => {
   it('attended transfer: Refer-To with Replaces joins the transferee with the consulted party, both transferor legs are released', async () => {
     const { pstnLeg, bobLeg } = await pstnToBob();
     // Bob consults X: a second call through the server.
-    const consult = await authenticatedCall(d2, ts.fixture.credentials.D2, '2000');
+    const consult = await authenticatedCall(d2, ts.udpPort, ts.fixture.credentials.D2, '2000');
     expect(consult.res.status).toBe(200);
     await until(() => d3.dialogs.length === 1);
     expect(ts.server.calls.size).toBe(2);

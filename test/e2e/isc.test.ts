@@ -5,12 +5,11 @@
  * (Alice's line 5001) rings with RASL and takes a session handoff.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DigestClient } from '../../src/sip/auth/digest-client.js';
 import type { Dialog } from '../../src/sip/dialog/dialog.js';
 import type { SipRequest } from '../../src/sip/message/message.js';
 import type { IncomingInvite } from '../../src/sip/ua/incoming-invite.js';
 import { freePorts } from './harness/ports.js';
-import { type Peer, bind, call, sdp, sleep, startPeer, until } from './b2bua-peers.js';
+import { type Peer, authenticatedCall, bind, sdp, sleep, startPeer, until } from './b2bua-peers.js';
 import { registerContact, startTestServer, type TestServer } from './server-fixture.js';
 
 let ts: TestServer;
@@ -60,13 +59,8 @@ beforeEach(() => {
 const received = (p: Peer, method: string): SipRequest[] => p.received.filter((m) => m.method === method);
 
 /** D3 dials `to` (answering the digest challenge). */
-async function d3Dials(to: string): Promise<Awaited<ReturnType<typeof call>>> {
-  const cred = ts.fixture.credentials.D3;
-  const first = await call(d3, ts.udpPort, { from: cred.username, to });
-  if (first.res.status !== 407) return first;
-  const auth = new DigestClient().authorize({ challenge: first.res.getAll('proxy-authenticate'), username: cred.username, password: cred.password, method: 'INVITE', uri: `sip:${to}@127.0.0.1:${ts.udpPort}` });
-  if (!auth.ok) throw new Error(auth.reason);
-  return call(d3, ts.udpPort, { from: cred.username, to, headers: { 'proxy-authorization': auth.value } });
+function d3Dials(to: string): ReturnType<typeof authenticatedCall> {
+  return authenticatedCall(d3, ts.udpPort, ts.fixture.credentials.D3, to);
 }
 
 async function press(leg: Dialog, keys: string): Promise<void> {

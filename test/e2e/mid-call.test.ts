@@ -21,7 +21,7 @@ import { writeDtmfPcap } from './harness/dtmf-pcap.js';
 import { freePorts } from './harness/ports.js';
 import { startSippServer, writeScenarioVariant } from './harness/sipp.js';
 import { UdpCounter } from './harness/udp-counter.js';
-import { type Peer, bind, call, sdp, sleep, startPeer, until } from './b2bua-peers.js';
+import { type Peer, authenticatedCall, bind, call, sdp, sleep, startPeer, until } from './b2bua-peers.js';
 import { registerContact, startTestServer, type TestServer } from './server-fixture.js';
 
 let ts: TestServer;
@@ -143,20 +143,8 @@ async function heardByC(ms = 300): Promise<number> {
 }
 
 /** D1 picks up with INVITE/Replaces naming the offered dialog (digest-authenticated). */
-async function pickupWithReplaces(replaces: string): Promise<{ res: SipResponse; dialog: Dialog | undefined }> {
-  const cred = ts.fixture.credentials.D1;
-  const headers = { replaces };
-  const first = await call(d1, ts.udpPort, { from: cred.username, to: '5001', headers });
-  if (first.res.status !== 407) return first;
-  const auth = new DigestClient().authorize({
-    challenge: first.res.getAll('proxy-authenticate'),
-    username: cred.username,
-    password: cred.password,
-    method: 'INVITE',
-    uri: `sip:5001@127.0.0.1:${ts.udpPort}`,
-  });
-  if (!auth.ok) throw new Error(auth.reason);
-  return call(d1, ts.udpPort, { from: cred.username, to: '5001', headers: { ...headers, 'proxy-authorization': auth.value } });
+function pickupWithReplaces(replaces: string): Promise<{ res: SipResponse; dialog: Dialog | undefined }> {
+  return authenticatedCall(d1, ts.udpPort, ts.fixture.credentials.D1, '5001', { replaces });
 }
 
 const received = (p: Peer, method: string): SipRequest[] => p.received.filter((m) => m.method === method);
@@ -499,12 +487,7 @@ describe('§18.2 desk pickup, session handoff; §18.3 hold/resume', () => {
     await until(() => rdLeg.state === 'terminated' && e.state === 'terminated', 5000);
     expect(cLeg.state).toBe('confirmed');
     expect(await heardByC()).toBeGreaterThan(5);
-    const cred = ts.fixture.credentials.D3;
-    const first = await call(d3, ts.udpPort, { from: cred.username, to: '*717001' });
-    expect(first.res.status).toBe(407);
-    const auth = new DigestClient().authorize({ challenge: first.res.getAll('proxy-authenticate'), username: cred.username, password: cred.password, method: 'INVITE', uri: `sip:*717001@127.0.0.1:${ts.udpPort}` });
-    if (!auth.ok) throw new Error(auth.reason);
-    const r = await call(d3, ts.udpPort, { from: cred.username, to: '*717001', headers: { 'proxy-authorization': auth.value } });
+    const r = await authenticatedCall(d3, ts.udpPort, ts.fixture.credentials.D3, '*717001');
     expect(r.res.status).toBe(200);
     await until(() => received(c, 'INVITE').length === 1);
     await sleep(200);
@@ -592,6 +575,36 @@ describe('§18.2 desk pickup, session handoff; §18.3 hold/resume', () => {
     const e = await efaCall('1234#*84#2000#');
     await until(() => e.state === 'terminated', 5000);
     expect(received(d3, 'INVITE')).toHaveLength(0);
+    await idle();
+  });
+
+  it('TS-34 inbound call from an RD is anchored: D3 sees 5001 "Alice" (CLI-01), *81 on the inbound leg holds D3, after its BYE D1 picks up', async () => {
+    const d3Media = await UdpCounter.open();
+    d3.onInvite = (inv) => setTimeout(() => bind(d3, inv.accept({ body: sdp(d3Media.port), contentType: 'application/sdp' })), 50);
+    const heardByD3 = async (ms = 300) => {
+      const before = d3Media.count;
+      await sleep(ms);
+      return d3Media.count - before;
+    };
+    const r = await call(efa2, ts.udpPort, { from: '+14085557890', to: '4085552999' });
+    expect(r.res.status).toBe(200);
+    await until(() => d3.dialogs.length === 1);
+    const inv = received(d3, 'INVITE')[0]!;
+    expect(inv.from.uri.toString()).toContain('sip:5001@');
+    expect(inv.from.displayName).toBe('Alice');
+    expect(await heardByD3()).toBe(0);
+    await pressOn(efa2, r.dialog!, '*81');
+    expect(await heardByD3()).toBeGreaterThan(5); // MoH
+    await efa2.stack.ua.bye(r.dialog!);
+    await until(() => heldOffers().length === 1);
+    const p = await pickupWithReplaces(serializeReplaces(replacesForDialog(heldOffers()[0]!)!));
+    expect(p.res.status).toBe(200);
+    await until(() => received(d3, 'INVITE').length === 2); // D3 re-INVITEd towards D1
+    await sleep(200);
+    expect(await heardByD3()).toBe(0);
+    await d3.stack.ua.bye(d3.dialogs[0]!);
+    await until(() => p.dialog!.state === 'terminated');
+    await d3Media.close();
     await idle();
   });
 

@@ -84,6 +84,9 @@ export class MidCallSession {
       if (side === this.h.userSide && this.state !== 'moved') this.d.dtmf.feedInfo(info, { callId: this.call.id, tag: userTag });
     };
     if (this.h.userSide === 'b') this.call.onCalleeLost = () => this.onUserLegLost();
+    // The caller side is the user's (an anchored inbound RD call): unless another feature keeps
+    // it (session resumption for DVO-F), desk pickup applies when it hangs up.
+    else if (this.call.onCallerLost === undefined) this.call.onCallerLost = () => this.onUserLegLost();
   }
 
   private stopDigits(): void {
@@ -265,7 +268,7 @@ export class MidCallSession {
   private moved(): void {
     this.stopDigits();
     this.call.onInfo = undefined;
-    this.call.onCalleeLost = undefined;
+    if (this.h.userSide === 'b') this.call.onCalleeLost = undefined;
     this.setState('moved');
   }
 

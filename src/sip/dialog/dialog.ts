@@ -120,8 +120,11 @@ export class Dialog {
     }
   }
 
+  /** Built once: it is looked up in maps several times per request and per call end (hashing needs a flat string). */
+  private keyText: string | undefined;
+
   get key(): string {
-    return dialogKey(this.callId, this.localTag, this.remoteTag);
+    return (this.keyText ??= dialogKey(this.callId, this.localTag, this.remoteTag));
   }
 
   get id(): DialogId {

@@ -613,10 +613,18 @@ function parseCSeq(v: string): CSeq {
   return new CSeq(seq, v.slice(ms, me));
 }
 
-/** A sequential copy of a string (not a concatenation tree, not a view into a larger string). */
-function flat(s: string): string {
-  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
+/**
+ * A sequential copy of a string, not a concatenation tree nor a view into a larger
+ * string: for strings kept long (V8 keeps every part of a concatenation, and the
+ * whole parent of a slice of 13 chars or more).
+ */
+export function flatString(s: string): string {
+  if (s.length < 13) return s;
+  const copy = Buffer.from(s, 'utf8').toString('utf8');
+  return copy === s ? copy : s; // (a lone surrogate would not survive UTF-8: keep the original then)
 }
+
+const flat = flatString;
 
 function isWs(c: number): boolean {
   return c === 32 || c === 9;

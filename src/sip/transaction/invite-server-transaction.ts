@@ -18,7 +18,7 @@
  *   Accepted   --Timer L-->          Terminated
  *   any        --transport error-->  Terminated (inform TU)
  */
-import type { SipRequest, SipResponse } from '../message/message.js';
+import { type SipRequest, type SipResponse, flatString } from '../message/message.js';
 import { createResponse } from '../message/response.js';
 import type { Flow } from '../transport/types.js';
 import type { TransactionContext } from './context.js';
@@ -59,7 +59,9 @@ export class InviteServerTransaction extends ServerTransactionBase {
   private intervalG: number;
 
   constructor(ctx: TransactionContext, id: string, request: SipRequest, flow: Flow) {
-    super(ctx, id, request, flow, 'proceeding', TRANSITIONS);
+    // The id is a concatenation (see matching.ts); the TU may keep this transaction for
+    // the whole call (IncomingInvite.tx), so it keeps a flat copy (the map keeps its own key).
+    super(ctx, flatString(id), request, flow, 'proceeding', TRANSITIONS);
     this.intervalG = ctx.timers.t1;
   }
 

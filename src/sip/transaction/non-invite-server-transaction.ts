@@ -96,7 +96,12 @@ export class NonInviteServerTransaction extends ServerTransactionBase {
         // Timer J to fire in 64*T1 seconds for unreliable transports, and zero
         // seconds for reliable transports."
         if (this.reliable) this.terminate();
-        else this.timerJ = setTimeout(fireTimerJ, this.ctx.timers.j, this);
+        else {
+          this.timerJ = setTimeout(fireTimerJ, this.ctx.timers.j, this);
+          // Kept 64*T1 only to answer retransmissions: the bytes are enough (see SipMessage.compact).
+          response.compact();
+          this.request.compact();
+        }
         return;
       default:
         // "Any other final responses passed by the TU to the server transaction

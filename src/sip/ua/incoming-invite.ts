@@ -173,10 +173,14 @@ export class IncomingInvite {
   /** The ACK for our 2xx arrived (dispatched by the UA core). */
   ackReceived(ack: SipRequest): void {
     if (this.retransmitTimer === undefined) return;
+    const ok = this.okResponse;
     this.stopRetransmit();
     this.onAck?.(ack);
-    // The call is confirmed: the INVITE is kept for the call's life but seldom read again.
+    // The call is confirmed: the INVITE is kept for the call's life but seldom read again,
+    // and our 2xx stays in the server transaction until Timer L (64*T1) only in case a
+    // CANCEL asks for its To tag.
     this.request.compact();
+    ok?.compact();
   }
 
   /**

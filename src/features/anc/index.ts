@@ -1,0 +1,1 @@
+export { AncFeature } from './anc-feature.js';
