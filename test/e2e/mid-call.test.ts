@@ -119,6 +119,13 @@ function heldOffers(): DialogInfo[] {
   return parseDialogInfo(last.body).dialogs.filter((d) => d.state === 'confirmed' && isHeld(d));
 }
 
+/** "Remote in use" (TS-01): confirmed dialogs on the line that are not held. */
+function inUse(): DialogInfo[] {
+  const last = d1.received.filter((m) => m.method === 'NOTIFY' && m.body.length > 0).at(-1);
+  if (last === undefined) return [];
+  return parseDialogInfo(last.body).dialogs.filter((d) => d.state === 'confirmed' && !isHeld(d));
+}
+
 /** C → U1's DID: SNR forks D1 and RD1; RD1 (the gateway) answers. */
 async function callAnsweredAtRd(): Promise<{ cLeg: Dialog; rdLeg: Dialog }> {
   const r = await call(c, ts.udpPort, { from: '+19725553456', to: U1_DID, body: sdp(cMedia.port) });
@@ -199,6 +206,7 @@ describe('§18.2 desk pickup, session handoff; §18.3 hold/resume', () => {
 
   it('TS-18 hold and resume: *81 gives C MoH, *83 brings C back to RD1; the digits are passed through to C', async () => {
     const { cLeg, rdLeg } = await callAnsweredAtRd();
+    await until(() => inUse().length === 1); // TS-01: D1 sees "remote in use"
     expect(await heardByC()).toBe(0);
     await press(rdLeg, '*81');
     expect(await heardByC()).toBeGreaterThan(5);
@@ -206,11 +214,12 @@ describe('§18.2 desk pickup, session handoff; §18.3 hold/resume', () => {
     await press(rdLeg, '*83');
     await sleep(200);
     expect(await heardByC()).toBe(0);
-    await until(() => heldOffers().length === 0);
+    await until(() => heldOffers().length === 0 && inUse().length === 1);
     // D-07: C got the digits too (INFO relayed).
     expect(received(c, 'INFO').length).toBe(6);
     await c.stack.ua.bye(cLeg);
     await until(() => rdLeg.state === 'terminated');
+    await until(() => inUse().length === 0);
     await idle();
   });
 

@@ -42,6 +42,8 @@ export class MidCallSession {
   private unsubscribeDigits: (() => void) | undefined;
   private pickupTimer: NodeJS.Timeout | undefined;
   private offered = false;
+  /** Something of this call is shown on the line (dialog event package). */
+  private published = false;
   /** When the call went on exclusive hold (MID-05 acts on the user's most recent one). */
   exclusiveSince = 0;
 
@@ -83,6 +85,7 @@ export class MidCallSession {
     this.call.onInfo = (side, info) => {
       if (side === this.h.userSide && this.state !== 'moved') this.d.dtmf.feedInfo(info, { callId: this.call.id, tag: userTag });
     };
+    this.publishLine(false);
     if (this.h.userSide === 'b') this.call.onCalleeLost = () => this.onUserLegLost();
     // The caller side is the user's (an anchored inbound RD call): unless another feature keeps
     // it (session resumption for DVO-F), desk pickup applies when it hangs up.
@@ -132,7 +135,7 @@ export class MidCallSession {
   /** MID-04: back to the leg where *83 was pressed; any desk offer is withdrawn. */
   private async resume(): Promise<void> {
     this.setState('connected');
-    this.withdrawOffer();
+    this.withdrawOffer(undefined, false);
     await this.d.media.stopMoh({ callId: this.call.id, tag: this.farTag });
   }
 
@@ -269,35 +272,46 @@ export class MidCallSession {
     this.stopDigits();
     this.call.onInfo = undefined;
     if (this.h.userSide === 'b') this.call.onCalleeLost = undefined;
+    this.withdrawOffer('replaced');
     this.setState('moved');
   }
 
-  private offerPickup(): void {
+  /**
+   * The call as the line's shared-line phones see it (RFC 4235): "remote in use" (confirmed)
+   * while the user talks on the PSTN leg (TS-01), a held dialog they can resume while it is
+   * offered for pickup (DPU-01).
+   */
+  private publishLine(held: boolean): void {
     const far = this.call.legOf(this.farSide);
     const line = this.h.line;
-    if (far === undefined || line === undefined || this.d.ctx.dialogEvents === undefined) {
-      this.offered = far !== undefined;
-      return;
-    }
-    const domain = this.d.ctx.config.domain;
-    this.d.ctx.dialogEvents.publish(line.number, [
-      heldDialog({
-        id: this.call.id,
-        callId: far.callId,
-        localTag: far.localTag,
-        remoteTag: far.remoteTag,
-        lineUri: `sip:${line.number}@${domain}`,
-        farUri: far.remoteUri.uri.toString(),
-        ...(far.remoteUri.displayName !== undefined ? { farDisplay: far.remoteUri.displayName } : {}),
-        direction: this.farSide === 'a' ? 'recipient' : 'initiator',
-      }),
-    ]);
-    this.offered = true;
+    if (far === undefined || line === undefined || this.d.ctx.dialogEvents === undefined) return;
+    const lineUri = `sip:${line.number}@${this.d.ctx.config.domain}`;
+    const offer = heldDialog({
+      id: this.call.id,
+      callId: far.callId,
+      localTag: far.localTag,
+      remoteTag: far.remoteTag,
+      lineUri,
+      farUri: far.remoteUri.uri.toString(),
+      ...(far.remoteUri.displayName !== undefined ? { farDisplay: far.remoteUri.displayName } : {}),
+      direction: this.farSide === 'a' ? 'recipient' : 'initiator',
+    });
+    // Not held: the same dialog without the `+sip.rendering="no"` target parameter.
+    this.d.ctx.dialogEvents.publish(line.number, [held ? offer : { ...offer, local: { identity: lineUri, target: lineUri } }]);
+    this.published = true;
   }
 
-  private withdrawOffer(event?: string): void {
-    if (!this.offered) return;
+  private offerPickup(): void {
+    this.publishLine(true);
+    this.offered = this.call.legOf(this.farSide) !== undefined;
+  }
+
+  /** The pickup offer ends: back to "remote in use", or gone from the line (`clear`). */
+  private withdrawOffer(event?: string, clear = true): void {
     this.offered = false;
+    if (!clear) return this.publishLine(false);
+    if (!this.published) return;
+    this.published = false;
     if (this.h.line !== undefined) this.d.ctx.dialogEvents?.clear(this.h.line.number, this.call.id, event);
   }
 
