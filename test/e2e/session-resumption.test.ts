@@ -12,7 +12,7 @@ import { EfaFeature } from '../../src/features/efa/index.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { findMessage, findMessages, header, type SippMessage } from './harness/messages.js';
 import { freePorts } from './harness/ports.js';
-import { runSipp, startSippServer, type SippResult } from './harness/sipp.js';
+import { runSipp, startSippServer, writeScenarioVariant, type SippResult } from './harness/sipp.js';
 import { UdpCounter } from './harness/udp-counter.js';
 import { registerContact } from './server-fixture.js';
 import { sippTime, sleep, startDvoServer, until, type DvoTestServer } from '../features/dvo/e2e-helpers.js';
@@ -74,9 +74,9 @@ function m1(): Promise<SippResult> {
 }
 
 /** A cellular leg from MI2 to the EFA number that hangs up (drops) after `holdMs`. */
-function cellular(holdMs: number, o: { media?: boolean } = {}): Promise<SippResult> {
+function cellular(holdMs: number, o: { media?: boolean; scenario?: string } = {}): Promise<SippResult> {
   return runSipp({
-    scenario: 'uac-basic',
+    scenario: o.scenario ?? 'uac-basic',
     remote: `127.0.0.1:${ts.udpPort}`,
     port: pstnPort,
     service: EFA,
@@ -90,10 +90,10 @@ function cellular(holdMs: number, o: { media?: boolean } = {}): Promise<SippResu
  * TS-44 set-up, then the mobile leg drops after `holdMs`: resolves with M1's CTRL (which got
  * BYE) and the first cellular leg, and the time of the drop (T's BYE).
  */
-async function connectAndDrop(holdMs = 1000): Promise<{ ctrl: SippResult; first: SippResult; dropAt: number }> {
+async function connectAndDrop(holdMs = 1000, scenario?: string): Promise<{ ctrl: SippResult; first: SippResult; dropAt: number }> {
   const ctrl = m1();
   await until(async () => (await ts.dvo.pendingRecords()).length === 1, 10_000, 'pending DVO-F');
-  const first = await cellular(holdMs);
+  const first = await cellular(holdMs, scenario === undefined ? {} : { scenario });
   expect(first.code, first.describe()).toBe(0);
   const bye = findMessage(first.parsed, { direction: 'sent', method: 'BYE' })!;
   const c = await ctrl;
@@ -231,6 +231,31 @@ describe('§18.7 Session Resumption', () => {
     const recs = await ts.sr.records();
     expect(recs.length).toBe(1);
     expect(recs[0]!.expiresAt).toBeGreaterThan(Date.now());
+  }, 40_000);
+
+  it('D-33 srTriggerCauses: a normal release ends the call; a BYE with Reason Q.850 cause 41 (temporary failure) keeps it for resumption', async () => {
+    setParams({ srTriggerCauses: [41] });
+    try {
+      const d3 = await startSippServer({ scenario: 'uas-basic', port: d3Port, calls: 2 });
+      // A normal hang-up (no Reason): the far end is released at once.
+      const normal = await connectAndDrop(1000);
+      await until(() => ts.server.calls.size === 0, 3000, 'far end released');
+      // A release for a network failure: the far end is held for resumption.
+      const lossy = await writeScenarioVariant('uac-basic', [['      CSeq: [cseq] BYE', '      CSeq: [cseq] BYE\n      Reason: Q.850;cause=41;text="Temporary failure"']], 'uac-basic-bye-cause41');
+      const dropped = await connectAndDrop(1000, lossy);
+      await sleep(500);
+      expect(ts.server.calls.size).toBe(1);
+      expect(ts.sr.heldCalls()).toBe(1);
+      expect((await ts.sr.records())[0]!.expiresAt).not.toBeNull();
+      [...ts.server.calls.values()][0]!.hangup('server', 'test over');
+      const d = await d3.stop();
+      const byes = receivedAll(d, { method: 'BYE' });
+      expect(byes).toHaveLength(2);
+      expect(sippTime(byes[0]!) - normal.dropAt).toBeLessThan(500);
+      expect(sippTime(byes[1]!) - dropped.dropAt).toBeGreaterThan(400);
+    } finally {
+      setParams({ srTriggerCauses: [] });
+    }
   }, 40_000);
 
   it('TS-55 SR switched off (0): the far end is released with the mobile leg, the redial is handled as EFA', async () => {

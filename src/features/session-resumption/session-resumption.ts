@@ -6,8 +6,8 @@
  *  - SR-02: when the mobile PSTN leg (the B2BCall's caller side) releases while the far
  *    leg is up, the far leg is kept with MoH (rtpengine `play media` to its tag) for the
  *    user's desk-pickup window, and the Session Resumption Await Timer starts (its
- *    deadline is persisted). Every release triggers it (srTriggerCauses is not applied:
- *    the BYE's Reason is not visible to the call model).
+ *    deadline is persisted). Every release triggers it, or with `srTriggerCauses` set
+ *    only a BYE whose Reason carries one of those Q.850 causes (D-33: network failures).
  *  - SR-04: a redial while the call is held answers at once and re-points the media to the
  *    new leg; the far end gets no new INVITE.
  *  - SR-05: after the held call ended (pickup window over, or the far end left) but
@@ -29,6 +29,7 @@ import type { ResumptionRecord } from '../../state/types.js';
 import type { Feature, FeatureContext } from '../feature.js';
 import { Deadlines } from '../dvo/deadlines.js';
 import { routeTarget, type DeviceCaller } from '../dvo/targets.js';
+import { q850Cause } from '../../sip/extensions/reason.js';
 import { ensureTones, type ToneFiles } from '../dvo/tones.js';
 import { SrMetrics } from './metrics.js';
 
@@ -133,6 +134,16 @@ export class SessionResumption implements Feature {
   mobileLegLost(call: B2BCall): boolean {
     const t = this.tracked.get(call.id);
     if (t === undefined || !this.enabled() || this.current.get(t.deviceId) !== call.id) return false;
+    // D-33: with trigger causes set, only a release for one of them (e.g. radio loss) resumes.
+    const causes = this.c.directory.mobilityParameters().srTriggerCauses;
+    if (causes.length > 0) {
+      const reason = call.aDialog?.remoteByeReason;
+      const cause = q850Cause(reason);
+      if (cause === undefined || !causes.includes(cause)) {
+        this.c.log.info({ callId: call.id, reason, causes }, 'mobile leg released normally: no session resumption (srTriggerCauses)');
+        return false;
+      }
+    }
     const now = Date.now();
     const expiresAt = now + this.timerMs();
     this.write(() => this.c.state.resumptions.update(t.deviceId, { expiresAt, anchoredCallRef: call.id }));

@@ -58,6 +58,8 @@ export class Dialog {
   localSeq: number;
   remoteSeq: number | undefined;
   remoteTarget: Uri;
+  /** The Reason header (RFC 3326) of the peer's BYE that ended the dialog, if it had one. */
+  remoteByeReason: string | undefined;
   routeSet: NameAddr[];
   /** Send in-dialog requests here instead of the route set / remote target (NAT'd or WebSocket peers). */
   destinationOverride: Destination | undefined;

@@ -412,6 +412,7 @@ export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender
     }
     if (request.method === 'BYE') {
       dialog.state = 'terminated';
+      dialog.remoteByeReason = request.get('reason');
       this.unregister(dialog);
       tx.respond(createResponse(request, 200));
       dialog.onTerminated?.();
