@@ -55,5 +55,4 @@ describe('SipMessage.compact (kept messages shrink to their bytes)', () => {
     m.compact();
     expect(m.isDormant).toBe(false);
   });
-
 });
