@@ -44,6 +44,11 @@ export interface CallTarget {
   /** For logs and metrics: 'line', 'trunk', 'rd'... */
   label?: string;
   /**
+   * Other gateways for this fork, tried in order when it fails with 408/5xx (a fork through
+   * a trunk fails over on its own, while the other forks keep ringing).
+   */
+  alternates?: Pick<CallTarget, 'uri' | 'destination' | 'to'>[];
+  /**
    * Answer Too Soon (spec TMR-02): a 2xx arriving sooner than this after this branch's
    * INVITE was sent is ACKed, then BYEd, and the branch counts as failed (480) while the
    * others keep ringing. 0 or undefined: off.
@@ -481,6 +486,14 @@ export class B2BCall {
 
   private onBranchFailure(branch: BranchState, res: SipResponse): void {
     this.clearBranchTimer(branch);
+    const next = branch.target.alternates?.[0];
+    if (next !== undefined && branch.noAnswer !== true && branch.status === undefined && FAILOVER.has(res.status) && !this.ended && this.bDialog === undefined && !this.a.cancelled) {
+      this.log.info({ status: res.status, label: branch.target.label, to: next.uri }, 'fork failover to the next gateway');
+      branch.target = { ...branch.target, ...next, alternates: branch.target.alternates!.slice(1) };
+      branch.invite = undefined;
+      this.launch(branch);
+      return;
+    }
     this.branchFailed(branch, branch.noAnswer === true ? 480 : res.status);
   }
 

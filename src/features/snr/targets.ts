@@ -20,8 +20,8 @@ export type ForkTarget = { ok: true; target: CallTarget; trunk: Trunk } | { ok: 
 
 /**
  * The INVITE towards one RD: routed by the rerouting CSS of the RD's parent, sent to the
- * trunk's primary gateway (a fork is one branch of the parallel group; gateway failover is
- * per call in B2BCall, so forks do not fail over), number localised by the trunk.
+ * trunk's primary gateway with the trunk's other gateways as this fork's own alternates
+ * (tried on 408/5xx while the other forks keep ringing), number localised by the trunk.
  */
 export function rdForkTarget(deps: TargetDeps, rd: RemoteDestination, rerouteCss: string | null, line: EnterpriseLine, caller: Caller): ForkTarget {
   if (/^sips?:/i.test(rd.number.trim())) return { ok: false, why: 'notANumber' }; // off-net SIP URI RDs: not supported yet
@@ -30,8 +30,11 @@ export function rdForkTarget(deps: TargetDeps, rd: RemoteDestination, rerouteCss
   if (match === undefined || match.target.kind !== 'trunk') return { ok: false, why: 'unroutable' }; // an RD is never a DN here
   const trunk = deps.directory.getTrunk(match.target.id);
   if (trunk === undefined) return { ok: false, why: 'unroutable' };
-  const base = deps.router.trunkTargets(trunk, match.calledNumber, caller)[0]?.[0];
+  const gateways = deps.router.trunkTargets(trunk, match.calledNumber, caller);
+  const base = gateways[0]?.[0];
   if (base === undefined) return { ok: false, why: 'unroutable' };
+  // The trunk's other gateways, tried by this fork alone when the first fails (408/5xx).
+  const alternates = gateways.slice(1).flatMap((g) => (g[0] === undefined ? [] : [{ uri: g[0].uri, destination: g[0].destination, to: g[0].to }]));
   const headers: Record<string, string | string[]> = { ...(base.headers ?? {}) };
   let from = base.from;
   const did = line.did ?? undefined;
@@ -45,7 +48,7 @@ export function rdForkTarget(deps: TargetDeps, rd: RemoteDestination, rerouteCss
   if (trunk.sendDiversionOnMobilityForks && did !== undefined) {
     headers['diversion'] = `<sip:${localise(did, trunk.outboundRules, 'calling')}@${trunk.peerHost};user=phone>;reason=follow-me`;
   }
-  return { ok: true, trunk, target: { ...base, from, headers } };
+  return { ok: true, trunk, target: { ...base, from, headers, ...(alternates.length > 0 ? { alternates } : {}) } };
 }
 
 export type DiversionReason = 'no-answer' | 'user-busy' | 'unavailable' | 'unconditional';
