@@ -161,9 +161,17 @@ describe('TransactionLayer vs SIPp (UDP)', () => {
       const args = ['-sn', 'uac', `127.0.0.1:${port}`, '-m', '20', '-r', '10', '-nostdin', '-timeout', '30', '-timeout_error', '-i', '127.0.0.1', '-p', String(sippPort)];
       if (lost !== undefined) args.push('-lost', String(lost));
       const r = await runSipp(args, dir);
-      expect(r.code, r.output).toBe(0);
-      expect(uas.byes).toBeGreaterThanOrEqual(20);
-      expect(layer.stats.serverTransactions).toBeGreaterThanOrEqual(40);
+      const successful = Number(/Successful call\s*\|\s*\d+\s*\|\s*(\d+)/.exec(r.output)?.[1] ?? '0');
+      if (lost === undefined) {
+        expect(r.code, r.output).toBe(0);
+        expect(uas.byes).toBeGreaterThanOrEqual(20);
+      } else {
+        // SIPp's -lost also drops its own messages: now and then one of its calls gives up on
+        // its side (exit 1). Ours must repair what it can: nearly every call completes.
+        expect([0, 1], r.output).toContain(r.code);
+        expect(successful, r.output).toBeGreaterThanOrEqual(18);
+      }
+      expect(layer.stats.serverTransactions).toBeGreaterThanOrEqual(lost === undefined ? 40 : 2 * successful);
       expect(layer.stats.droppedRequests + layer.stats.rejectedRequests).toBe(0);
       if (lost !== undefined) {
         // loss must have been repaired by retransmissions on one side or the other
@@ -172,7 +180,8 @@ describe('TransactionLayer vs SIPp (UDP)', () => {
       // every transaction ends once its timers have run (64*T1 = 3.2 s here)
       const drained = await waitFor(() => layer.sizes().serverTransactions === 0, 6000);
       expect(drained, JSON.stringify(layer.sizes())).toBe(true);
-      expect(uas.pending.size).toBe(0);
+      // A 2xx whose ACK never came is given up after 64*T1 as well (§13.3.1.4).
+      expect(await waitFor(() => uas.pending.size === 0, 4000)).toBe(true);
     }, 60_000);
   }
 });
