@@ -652,8 +652,7 @@ export class B2BCall {
         else this.bDialog = undefined;
         return;
       }
-      if (side === 'a' && this.keepAfterCallerLeft(dialog)) return;
-      if (side === 'b' && this.keepAfterCalleeLeft(dialog)) return;
+      if (this.keepAfterLegLeft(side, dialog)) return;
       // The peer's BYE (already answered 200 by the UA core) ends the other side too.
       this.hangup(side, 'BYE');
     };
@@ -991,19 +990,29 @@ export class B2BCall {
   }
 
   // ------------------------------------------------ caller lost / reattached
-  /** The caller BYEd: ask onCallerLost whether the B-leg stays (true: the call now waits for a new caller). */
-  private keepAfterCallerLeft(dialog: Dialog): boolean {
-    if (this.releasing || this.state !== 'connected' || dialog !== this.aDialog || this.bDialog === undefined) return false;
+  /**
+   * A leg BYEd a connected call: ask its hook (onCallerLost / onCalleeLost) whether the other
+   * leg stays; true: the call now waits with that side lost (callerLost / calleeLost).
+   */
+  private keepAfterLegLeft(side: 'a' | 'b', dialog: Dialog): boolean {
+    if (this.releasing || this.state !== 'connected' || dialog !== this.legOf(side) || this.other(side) === undefined) return false;
+    const hook = side === 'a' ? this.onCallerLost : this.onCalleeLost;
     let keep = false;
     try {
-      keep = this.onCallerLost?.(this) === true;
+      keep = hook?.(this) === true;
     } catch (e) {
-      this.log.warn({ err: (e as Error).message }, 'onCallerLost failed');
+      this.log.warn({ err: (e as Error).message, side }, 'leg-lost hook failed');
     }
     if (!keep) return false;
-    this.aDialog = undefined;
-    this.callerLost = true;
-    this.log.info({}, 'caller leg lost: callee kept');
+    if (side === 'a') {
+      this.aDialog = undefined;
+      this.callerLost = true;
+    } else {
+      this.bDialog = undefined;
+      this.lostCalleeTag = dialog.remoteTag;
+      this.calleeLost = true;
+    }
+    this.log.info({ side }, 'leg lost: the other side kept');
     return true;
   }
 
@@ -1051,23 +1060,6 @@ export class B2BCall {
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'INFO observer failed');
     }
-  }
-
-  /** The callee BYEd: ask onCalleeLost whether the A-leg stays (true: the call waits for a new callee leg). */
-  private keepAfterCalleeLeft(dialog: Dialog): boolean {
-    if (this.releasing || this.state !== 'connected' || dialog !== this.bDialog || this.aDialog === undefined) return false;
-    let keep = false;
-    try {
-      keep = this.onCalleeLost?.(this) === true;
-    } catch (e) {
-      this.log.warn({ err: (e as Error).message }, 'onCalleeLost failed');
-    }
-    if (!keep) return false;
-    this.bDialog = undefined;
-    this.lostCalleeTag = dialog.remoteTag;
-    this.calleeLost = true;
-    this.log.info({}, 'callee leg lost: caller kept');
-    return true;
   }
 
   /**

@@ -23,7 +23,7 @@ import { uriUserDigits } from '../../sip/message/uri.js';
 import type { IncomingInvite } from '../../sip/ua/incoming-invite.js';
 import type { Feature, FeatureContext, FeatureDecision } from '../feature.js';
 import { EfaSequences, type EfaSequenceHost } from './efa-sequences.js';
-import { ConferenceCall } from './conference.js';
+import { ConferenceCall } from '../../b2bua/conference-call.js';
 import type { Dialog } from '../../sip/dialog/dialog.js';
 import { MidCallSession, type MidCallHandle } from './session.js';
 

@@ -99,7 +99,8 @@ function mobileTargets(deps: SendToMobileDeps, rds: RemoteDestination[], line: N
   const out: CallTarget[] = [];
   for (const rd of rds) {
     if (!rd.mobilePhone) continue;
-    const css = rd.parent.kind === 'rdProfile' ? (dir.rdProfiles.get(rd.parent.id)?.rerouteCss ?? null) : (rerouteCssOf(dir.devices.get(rd.parent.id)) ?? null);
+    const dev = rd.parent.kind === 'mobileClient' ? dir.devices.get(rd.parent.id) : undefined;
+    const css = rd.parent.kind === 'rdProfile' ? (dir.rdProfiles.get(rd.parent.id)?.rerouteCss ?? null) : dev?.kind === 'mobileClient' ? dev.rerouteCss : null;
     const ft = rdForkTarget({ directory: dir, router: deps.ctx.router, domain: deps.ctx.config.domain }, rd, css, line, deps.farCaller ?? referrer);
     if (!ft.ok) continue;
     out.push({ ...ft.target, label: `rd:${rd.id}`, ...(rd.answerTooLateMs > 0 ? { ringTimeoutMs: rd.answerTooLateMs } : {}), answerTooSoonMs: rd.answerTooSoonMs });
@@ -107,6 +108,3 @@ function mobileTargets(deps: SendToMobileDeps, rds: RemoteDestination[], line: N
   return out;
 }
 
-function rerouteCssOf(d: unknown): string | null | undefined {
-  return d !== null && typeof d === 'object' && 'rerouteCss' in d ? (d as { rerouteCss: string | null }).rerouteCss : undefined;
-}

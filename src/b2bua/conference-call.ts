@@ -5,12 +5,12 @@
  * (docs/media.md); the parties send to the mixer directly. A party that hangs up leaves;
  * with one party left the conference ends (BYE to it, mixer closed).
  */
-import type { CallLogger } from '../../b2bua/call.js';
-import { offerlessReinvite } from '../../b2bua/transfer.js';
-import type { Conference } from '../../media/mixer/conference.js';
-import type { Dialog } from '../../sip/dialog/dialog.js';
-import { createResponse } from '../../sip/message/response.js';
-import type { UserAgentCore } from '../../sip/ua/user-agent-core.js';
+import type { Conference } from '../media/mixer/conference.js';
+import type { Dialog } from '../sip/dialog/dialog.js';
+import { createResponse } from '../sip/message/response.js';
+import type { UserAgentCore } from '../sip/ua/user-agent-core.js';
+import type { CallLogger } from './call.js';
+import { offerlessReinvite } from './transfer.js';
 
 export class ConferenceCall {
   private readonly parts = new Map<Dialog, string>();
