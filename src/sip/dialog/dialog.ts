@@ -7,6 +7,7 @@
 import { CSeq, SipRequest, type SipResponse } from '../message/message.js';
 import type { NameAddr } from '../message/name-addr.js';
 import { parseNameAddr } from '../message/name-addr.js';
+import { flatString } from '../message/flat-string.js';
 import type { Uri } from '../message/uri.js';
 import type { ServerTransaction } from '../transaction/types.js';
 import type { Destination, Flow } from '../transport/types.js';
@@ -85,13 +86,30 @@ export class Dialog {
   /** RFC 4028 session timer running on this dialog (set by SessionTimer). */
   sessionTimer: DialogSessionTimer | undefined;
 
+  /**
+   * The From and To of our in-dialog requests, with tags, as text: a dialog lives for hours
+   * and parsed name-addrs (URI, parameter Maps) cost ~500 B each while they are read rarely.
+   */
+  readonly localAddr: string;
+  readonly remoteAddr: string;
+
+  /** The local URI with our tag (parsed on each read). */
+  get localUri(): NameAddr {
+    return parseNameAddr(this.localAddr);
+  }
+
+  /** The remote URI with the peer's tag (parsed on each read). */
+  get remoteUri(): NameAddr {
+    return parseNameAddr(this.remoteAddr);
+  }
+
   constructor(
     readonly role: 'uac' | 'uas',
     readonly callId: string,
     readonly localTag: string,
     readonly remoteTag: string,
-    readonly localUri: NameAddr,
-    readonly remoteUri: NameAddr,
+    localUri: NameAddr | string,
+    remoteUri: NameAddr | string,
     remoteTarget: Uri,
     routeSet: NameAddr[],
     localSeq: number,
@@ -99,6 +117,8 @@ export class Dialog {
     public localContact: string,
     state: DialogState,
   ) {
+    this.localAddr = flatString(typeof localUri === 'string' ? localUri : localUri.toString());
+    this.remoteAddr = flatString(typeof remoteUri === 'string' ? remoteUri : remoteUri.toString());
     this.remoteTarget = remoteTarget;
     this.routeSet = routeSet;
     this.localSeq = localSeq;
@@ -126,7 +146,7 @@ export class Dialog {
   private keyText: string | undefined;
 
   get key(): string {
-    return (this.keyText ??= dialogKey(this.callId, this.localTag, this.remoteTag));
+    return (this.keyText ??= flatString(dialogKey(this.callId, this.localTag, this.remoteTag)));
   }
 
   get id(): DialogId {
@@ -137,15 +157,21 @@ export class Dialog {
   static fromUasRequest(req: SipRequest, localTag: string, localContact: string, flow: Flow | undefined, state: DialogState): Dialog {
     const contact = req.contacts;
     const target = contact === '*' || contact[0] === undefined ? req.from.uri : contact[0].uri;
-    const localUri = req.to.clone();
-    localUri.tag = localTag;
+    // The received To and From verbatim (plus our tag), as a UA copies them into its requests.
+    const to = req.to;
+    let localUri: NameAddr | string;
+    if (to.tag === undefined) localUri = `${req.get('to') ?? to.toString()};tag=${localTag}`;
+    else {
+      localUri = to.clone();
+      localUri.tag = localTag;
+    }
     const d = new Dialog(
       'uas',
       req.callId,
       localTag,
       req.from.tag ?? '',
       localUri,
-      req.from.clone(),
+      req.get('from') ?? req.from.toString(),
       target,
       req.recordRoutes.map((r) => r.clone()),
       0,
@@ -167,8 +193,8 @@ export class Dialog {
       req.callId,
       req.from.tag ?? '',
       res.to.tag ?? '',
-      req.from.clone(),
-      res.to.clone(),
+      req.get('from') ?? req.from.toString(),
+      res.get('to') ?? res.to.toString(),
       target,
       res.recordRoutes.map((r) => r.clone()).reverse(),
       req.cseq.seq,
@@ -242,8 +268,8 @@ export class Dialog {
     const req = new SipRequest(method, this.remoteTarget.toString());
     req.set('max-forwards', '70');
     for (const r of this.routeSet) req.append('route', r.toString());
-    req.set('from', this.localUri.toString());
-    req.set('to', this.remoteUri.toString());
+    req.set('from', this.localAddr);
+    req.set('to', this.remoteAddr);
     req.set('call-id', this.callId);
     req.set('cseq', new CSeq(seq, cseqMethod).toString());
     return req;

@@ -15,6 +15,7 @@ import type { SipMessage, SipRequest, SipResponse } from '../message/message.js'
 import { createResponse } from '../message/response.js';
 import type { ServerTransaction, ServerTransactionState } from '../transaction/types.js';
 import type { Flow } from '../transport/types.js';
+import { type Deadline, Deadlines } from '../timer/deadlines.js';
 import { addOptionTag, hasOptionTag } from './option-tags.js';
 
 export const TAG_TIMER = 'timer';
@@ -221,6 +222,8 @@ export function expiryGuardSeconds(interval: number): number {
 
 /** What SessionTimer needs from the UA core (UserAgentCore implements it). */
 export interface SessionRefreshHost {
+  /** Where the timers' deadlines are kept (a module-wide queue when absent). */
+  readonly deadlines?: Deadlines;
   dialogRequest(dialog: Dialog, method: string, options?: RequestOptions): Promise<SipResponse>;
   /** Undefined while another re-INVITE is pending on the dialog. */
   reinvite(
@@ -254,18 +257,20 @@ export interface SessionTimerHandlers {
  * the peer supports timers; from a peer that does not (it cannot echo the
  * header) it simply counts as a refresh and we stay the refresher.
  */
-function fireRefresh(timer: SessionTimer): void {
-  void timer.refreshNow();
-}
+/** Session timers of hosts without their own Deadlines (unit tests' fake hosts). */
+const sharedDeadlines = new Deadlines();
 
-function fireExpiry(timer: SessionTimer): void {
-  timer.expire();
-}
-
-export class SessionTimer implements DialogSessionTimer {
+export class SessionTimer implements DialogSessionTimer, Deadline {
   private session: NegotiatedSession;
-  private refreshTimer: NodeJS.Timeout | undefined;
-  private expiryTimer: NodeJS.Timeout | undefined;
+  /** When we refresh next (ms since epoch), 0 = not us / not pending. */
+  private refreshAt = 0;
+  /** When the session expires without a refresh, 0 = timers off. */
+  private expiryAt = 0;
+  /** @internal Deadline bookkeeping (one heap slot for the earlier of refreshAt/expiryAt). */
+  deadlineAt = 0;
+  /** @internal */
+  deadlineSlot = -1;
+  private readonly deadlines: Deadlines;
   private retryTimer: NodeJS.Timeout | undefined;
   /** Min-SE we put in refresh requests; raised by a 422 (§7.1). */
   private minSE: number;
@@ -286,6 +291,7 @@ export class SessionTimer implements DialogSessionTimer {
   ) {
     this.session = { ...session };
     this.minSE = config.minSE;
+    this.deadlines = host.deadlines ?? sharedDeadlines;
     dialog.sessionTimer = this;
     this.restart(session);
   }
@@ -300,7 +306,7 @@ export class SessionTimer implements DialogSessionTimer {
 
   /** Whether the timers run (false after stop(), or after a 2xx without Session-Expires). */
   get running(): boolean {
-    return this.expiryTimer !== undefined;
+    return this.expiryAt !== 0;
   }
 
   /** Start a new interval (after a successful refresh). */
@@ -310,9 +316,30 @@ export class SessionTimer implements DialogSessionTimer {
     this.session = { ...session };
     this.lastRefreshAt = Date.now();
     const ms = session.interval * 1000;
-    // Module functions with the timer as argument: no closure (and scope) kept per call for hours.
-    if (session.refresher === 'local') this.refreshTimer = setTimeout(fireRefresh, ms / 2, this);
-    this.expiryTimer = setTimeout(fireExpiry, expiryGuardSeconds(session.interval) * 1000, this);
+    if (session.refresher === 'local') this.refreshAt = this.lastRefreshAt + ms / 2;
+    this.expiryAt = this.lastRefreshAt + expiryGuardSeconds(session.interval) * 1000;
+    this.scheduleNext();
+  }
+
+  /** @internal The earlier of refreshAt/expiryAt is due (Deadlines). */
+  fireDeadline(): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    if (this.refreshAt !== 0 && this.refreshAt <= now) {
+      void this.refreshNow();
+      return;
+    }
+    if (this.expiryAt !== 0 && this.expiryAt <= now) {
+      this.expire();
+      return;
+    }
+    this.scheduleNext();
+  }
+
+  private scheduleNext(): void {
+    const next = this.refreshAt !== 0 && this.refreshAt < this.expiryAt ? this.refreshAt : this.expiryAt;
+    if (next === 0) this.deadlines.cancel(this);
+    else this.deadlines.schedule(this, next);
   }
 
   stop(): void {
@@ -327,7 +354,10 @@ export class SessionTimer implements DialogSessionTimer {
    * once the refresh has an outcome.
    */
   async refreshNow(): Promise<void> {
-    this.refreshTimer = undefined;
+    if (this.refreshAt !== 0) {
+      this.refreshAt = 0;
+      this.scheduleNext();
+    }
     if (this.stopped || this.inFlight || this.dialog.state !== 'confirmed') return;
     this.inFlight = true;
     try {
@@ -460,9 +490,9 @@ export class SessionTimer implements DialogSessionTimer {
     }, delay);
   }
 
-  /** @internal Timer callback (see restart()). */
+  /** @internal The expiry deadline passed (fireDeadline). */
   expire(): void {
-    this.expiryTimer = undefined;
+    this.expiryAt = 0;
     if (this.stopped) return;
     this.clearTimers();
     this.stopped = true;
@@ -470,11 +500,10 @@ export class SessionTimer implements DialogSessionTimer {
   }
 
   private clearTimers(): void {
-    if (this.refreshTimer !== undefined) clearTimeout(this.refreshTimer);
-    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    this.refreshTimer = undefined;
-    this.expiryTimer = undefined;
+    this.refreshAt = 0;
+    this.expiryAt = 0;
+    this.deadlines.cancel(this);
     this.retryTimer = undefined;
   }
 }

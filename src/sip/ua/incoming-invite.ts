@@ -170,12 +170,23 @@ export class IncomingInvite {
     this.sendReject(this.buildResponse(status, options));
   }
 
+  /** A final response went out: tell the UA core once, then let go of its closure. */
+  private finalSent(status: number): void {
+    const f = this.onFinalSent;
+    this.onFinalSent = undefined;
+    f?.(status);
+  }
+
   /** The ACK for our 2xx arrived (dispatched by the UA core). */
   ackReceived(ack: SipRequest): void {
     if (this.retransmitTimer === undefined) return;
     const ok = this.okResponse;
     this.stopRetransmit();
-    this.onAck?.(ack);
+    const onAck = this.onAck;
+    // Neither can fire again: let go of the closures (and what they hold) for the call's life.
+    this.onAck = undefined;
+    this.onAckTimeout = undefined;
+    onAck?.(ack);
     // The call is confirmed: the INVITE is kept for the call's life but seldom read again,
     // and our 2xx stays in the server transaction until Timer L (64*T1) only in case a
     // CANCEL asks for its To tag.
@@ -323,7 +334,7 @@ export class IncomingInvite {
     this.stopReliable();
     this.okResponse = res;
     this.tx.respond(res);
-    this.onFinalSent?.(res.status);
+    this.finalSent(res.status);
     // §13.3.1.4: retransmit at T1, doubling to T2, for 64*T1. Over reliable transports
     // the transport guarantees delivery, but the ACK guard timer still runs.
     const reliable = this.flow.protocol !== 'udp';
@@ -338,7 +349,7 @@ export class IncomingInvite {
     if (this.unacked !== undefined && this.dialog !== undefined) this.onPrackPending?.(this.dialog, false);
     this.unacked = undefined;
     this.tx.respond(res);
-    this.onFinalSent?.(res.status);
+    this.finalSent(res.status);
     if (this.dialog !== undefined && this.dialog.state === 'early') {
       this.dialog.state = 'terminated';
       this.registry.unregister(this.dialog);

@@ -10,6 +10,7 @@
  * (RFC 3262), session refreshes reported to the dialog's SessionTimer
  * (RFC 4028), and Replaces lookup (RFC 3891).
  */
+import { Deadlines } from '../timer/deadlines.js';
 import { Dialog, type RequestOptions, dialogKey } from '../dialog/dialog.js';
 import { DEFAULT_SUPPORTED, unsupportedRequired } from '../extensions/option-tags.js';
 import { type Replaces, type ReplacesMatch, matchReplaces } from '../extensions/replaces.js';
@@ -68,6 +69,8 @@ export interface NewRequestParams {
 
 export class UserAgentCore implements TransactionUser, DialogRegistry, AckSender, SessionRefreshHost {
   readonly dialogs = new Map<string, Dialog>();
+  /** Session timers' deadlines: one Node timer for all of them (src/sip/timer/deadlines.ts). */
+  readonly deadlines = new Deadlines();
   /** Option tags we support (see UserAgentOptions.supported). */
   readonly supported: readonly string[];
   private readonly invitesByTx = new Map<string, IncomingInvite>();
