@@ -1,5 +1,7 @@
 // Shared helpers for the media tests: fake RTP endpoints on 127.0.0.1, SDP bodies, WAV files.
 import dgram from 'node:dgram';
+import { segmentsWav, tone } from '../../src/media/tones.js';
+import { sleep, waitFor as pollFor } from '../e2e/harness/wait.js';
 
 export interface RtpPacketInfo {
   readonly pt: number;
@@ -64,17 +66,11 @@ export function rtpPacket(seq: number, ssrc: number, pt = 0): Buffer {
   return b;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep };
 
-export async function waitFor(pred: () => boolean, timeoutMs = 2000, stepMs = 10): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (pred()) return true;
-    await sleep(stepMs);
-  }
-  return pred();
+/** Poll `pred` (every 10 ms, for 2 s by default); resolves with its last value. */
+export function waitFor(pred: () => boolean, timeoutMs = 2000, stepMs = 10): Promise<boolean> {
+  return pollFor(pred, timeoutMs, stepMs);
 }
 
 export function audioSdp(port: number, opts: { addr?: string; origin?: string; direction?: string; version?: number } = {}): string {
@@ -100,23 +96,7 @@ export function mediaPort(sdp: string): number {
   return Number(m[1]);
 }
 
-/** A mono 16-bit PCM WAV at 8 kHz with a 440 Hz tone, built in pure JS. */
+/** A mono 16-bit PCM WAV at 8 kHz with a 440 Hz tone (peak 8000). */
 export function toneWav(ms: number): Buffer {
-  const n = 8 * ms;
-  const b = Buffer.alloc(44 + n * 2);
-  b.write('RIFF', 0, 'ascii');
-  b.writeUInt32LE(36 + n * 2, 4);
-  b.write('WAVE', 8, 'ascii');
-  b.write('fmt ', 12, 'ascii');
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20); // PCM
-  b.writeUInt16LE(1, 22); // mono
-  b.writeUInt32LE(8000, 24);
-  b.writeUInt32LE(16000, 28);
-  b.writeUInt16LE(2, 32);
-  b.writeUInt16LE(16, 34);
-  b.write('data', 36, 'ascii');
-  b.writeUInt32LE(n * 2, 40);
-  for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)), 44 + i * 2);
-  return b;
+  return segmentsWav([tone(ms, 440)], 8000);
 }

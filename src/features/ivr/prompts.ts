@@ -5,44 +5,39 @@
  * (`play media` with a file). A deployment replaces a file with a recording of the same name
  * (existing files are never overwritten). EFA plays tones only (no prompts, EFA-02).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-const RATE = 8000;
-
-type Segment = { ms: number; freqs: readonly number[] };
-const on = (ms: number, ...freqs: number[]): Segment => ({ ms, freqs });
-const off = (ms: number): Segment => ({ ms, freqs: [] });
+import { TONES, ensureWavFiles, segmentsMs, silence, tone, type ToneSegment } from '../../media/tones.js';
+import { SNR_OFF_TONE, SNR_ON_TONE } from '../snr/prompt.js';
 
 export const PROMPTS = {
   /** "Enter your PIN, then #" (MVA-03). */
-  enterPin: [on(150, 1209, 697), off(100), on(150, 1209, 697), off(100), on(400, 1336, 770)],
+  enterPin: [tone(150, 1209, 697), silence(100), tone(150, 1209, 697), silence(100), tone(400, 1336, 770)],
   /** "Enter your user ID or remote destination number, then #" (MVA-03, D-47). */
-  enterId: [on(150, 1477, 852), off(100), on(150, 1477, 852), off(100), on(150, 1477, 852), off(100), on(400, 1336, 770)],
+  enterId: [tone(150, 1477, 852), silence(100), tone(150, 1477, 852), silence(100), tone(150, 1477, 852), silence(100), tone(400, 1336, 770)],
   /** "1 to place a call, 2 to turn SNR on, 3 to turn it off" (MVA-04). */
-  menu: [on(200, 523), off(80), on(200, 659), off(80), on(400, 784)],
+  menu: [tone(200, 523), silence(80), tone(200, 659), silence(80), tone(400, 784)],
   /** "Enter the number to call, then #" (MVA-05). */
-  enterNumber: [on(250, 784), off(80), on(600, 1047)],
+  enterNumber: [tone(250, 784), silence(80), tone(600, 1047)],
   /** "Enter the remote destination number, or 0 for all, then #" (MVA-06). */
-  whichRd: [on(150, 659), off(80), on(150, 659), off(80), on(150, 659), off(80), on(400, 880)],
+  whichRd: [tone(150, 659), silence(80), tone(150, 659), silence(80), tone(150, 659), silence(80), tone(400, 880)],
   /** "That entry is not valid" (MVA-08). */
-  invalid: [on(250, 350, 440), off(120), on(250, 350, 440)],
+  invalid: [tone(250, 350, 440), silence(120), tone(250, 350, 440)],
   /** Refusal announcement: blocked number, calls not allowed (MVA-07, MVA-02): special information tone. */
-  refused: [on(330, 950), on(330, 1400), on(330, 1800), off(300)],
+  refused: [tone(330, 950), tone(330, 1400), tone(330, 1800), silence(300)],
   /** "Goodbye" (MVA-08). */
-  goodbye: [on(300, 784), off(60), on(300, 523), off(60), on(500, 392)],
+  goodbye: [tone(300, 784), silence(60), tone(300, 523), silence(60), tone(500, 392)],
   /** SNR turned on / off (MVA-06, EFA-05). */
-  snrOn: [on(200, 600), off(100), on(300, 900)],
-  snrOff: [on(200, 900), off(100), on(300, 600)],
+  snrOn: SNR_ON_TONE,
+  snrOff: SNR_OFF_TONE,
   /** EFA wrong PIN: error tone (EFA-02). */
-  error: [on(200, 480, 620), off(100), on(200, 480, 620)],
+  error: [tone(200, 480, 620), silence(100), tone(200, 480, 620)],
   /** Ringback while the outbound leg rings (played repeatedly). */
-  ringback: [on(1000, 440, 480), off(3000)],
+  ringback: TONES.ringback,
   /** Busy (played repeatedly). */
-  busy: [on(500, 480, 620), off(500)],
+  busy: TONES.busy,
   /** Reorder (played repeatedly; MID-05, EFA failures). */
-  reorder: [on(250, 480, 620), off(250)],
-} as const satisfies Record<string, readonly Segment[]>;
+  reorder: TONES.reorder,
+} as const satisfies Record<string, readonly ToneSegment[]>;
 
 export type PromptName = keyof typeof PROMPTS;
 
@@ -53,47 +48,10 @@ export interface PromptSet {
   ms: Record<PromptName, number>;
 }
 
-export function render(segments: readonly Segment[]): Buffer {
-  const total = segments.reduce((n, s) => n + (s.ms * RATE) / 1000, 0);
-  const pcm = Buffer.alloc(total * 2);
-  let i = 0;
-  for (const s of segments) {
-    const n = (s.ms * RATE) / 1000;
-    const amp = s.freqs.length === 0 ? 0 : 6000 / s.freqs.length;
-    for (let k = 0; k < n; k++, i++) {
-      let v = 0;
-      for (const f of s.freqs) v += Math.sin((2 * Math.PI * f * k) / RATE);
-      pcm.writeInt16LE(Math.round(v * amp), i * 2);
-    }
-  }
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0);
-  h.writeUInt32LE(36 + pcm.length, 4);
-  h.write('WAVE', 8);
-  h.write('fmt ', 12);
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20); // PCM
-  h.writeUInt16LE(1, 22); // mono
-  h.writeUInt32LE(RATE, 24);
-  h.writeUInt32LE(RATE * 2, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36);
-  h.writeUInt32LE(pcm.length, 40);
-  return Buffer.concat([h, pcm]);
-}
-
 /** Writes the missing prompt files into `<dataDir>/media/ivr/` and returns them. */
 export function ensurePrompts(dataDir: string): PromptSet {
-  const dir = join(dataDir, 'media', 'ivr');
-  mkdirSync(dir, { recursive: true });
-  const file = {} as Record<PromptName, string>;
+  const file = ensureWavFiles(join(dataDir, 'media', 'ivr'), PROMPTS);
   const ms = {} as Record<PromptName, number>;
-  for (const name of Object.keys(PROMPTS) as PromptName[]) {
-    const path = join(dir, `${name}.wav`);
-    if (!existsSync(path)) writeFileSync(path, render(PROMPTS[name]));
-    file[name] = path;
-    ms[name] = PROMPTS[name].reduce((n, s) => n + s.ms, 0);
-  }
+  for (const name of Object.keys(PROMPTS) as PromptName[]) ms[name] = segmentsMs(PROMPTS[name]);
   return { file, ms };
 }

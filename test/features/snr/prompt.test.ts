@@ -1,6 +1,7 @@
 /** The built-in prompt and tones are valid 8 kHz 16-bit mono WAVs of the stated length. */
 import { describe, expect, it } from 'vitest';
 import { ACCEPT_PROMPT, durationMs, toneSequenceWav } from '../../../src/features/snr/prompt.js';
+import { silence, tone } from '../../../src/media/tones.js';
 
 describe('prompt audio', () => {
   it('WAV header and length', () => {
@@ -14,7 +15,7 @@ describe('prompt audio', () => {
     expect(durationMs(ACCEPT_PROMPT)).toBe(1200);
   });
   it('silence is silent, tones are not', () => {
-    const w = toneSequenceWav([{ hz: 0, ms: 10 }, { hz: 1000, ms: 10 }]);
+    const w = toneSequenceWav([silence(10), tone(10, 1000)]);
     const s = (i: number) => w.readInt16LE(44 + i * 2);
     expect([...Array(80).keys()].every((i) => s(i) === 0)).toBe(true);
     expect([...Array(80).keys()].some((i) => Math.abs(s(80 + i)) > 1000)).toBe(true);
