@@ -2,8 +2,10 @@
  * What the layer knows about a stream connection (TCP, TLS, WS, WSS), and the
  * context each transport gets from the layer. Internal to the transport folder.
  */
+import type net from 'node:net';
 import type { SipMessageAny } from '../message/message.js';
-import type { TransportLogger } from './logger.js';
+import { normalizeAddress } from './address.js';
+import { errorInfo, type TransportLogger } from './logger.js';
 import type { ResolvedOptions } from './options.js';
 import type { StatsCounters } from './stats.js';
 import type { Flow, ListeningPoint, TransportProtocol } from './types.js';
@@ -69,4 +71,27 @@ export function wireSize(msg: SipMessageAny): number {
 export function isOnlyCrlf(buf: Buffer): boolean {
   for (const b of buf) if (b !== 13 && b !== 10) return false;
   return true;
+}
+
+/**
+ * Start a stream transport's `server` listening at host:port (rejects on a bind error), log its
+ * later errors; resolves with the address and port it bound (undefined if not an IP socket).
+ */
+export async function listenServer(
+  server: net.Server,
+  at: { host: string; port: number },
+  logger: TransportLogger,
+  protocol: TransportProtocol,
+): Promise<{ address: string; port: number } | undefined> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: Error): void => reject(e);
+    server.once('error', onError);
+    server.listen({ port: at.port, host: at.host }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  server.on('error', (e: Error) => logger.error({ ...errorInfo(e), protocol }, 'server error'));
+  const a = server.address();
+  return a !== null && typeof a === 'object' ? { address: normalizeAddress(a.address), port: a.port } : undefined;
 }

@@ -13,7 +13,8 @@
 import type { SipMessageAny, SipResponse } from '../message/message.js';
 import { SipParseError, parseMessage } from '../parser/parse-message.js';
 import { normalizeAddress } from './address.js';
-import { callSafely, noopLogger, type TransportLogger } from './logger.js';
+import { EventHandlers } from './event-handlers.js';
+import { noopLogger, type TransportLogger } from './logger.js';
 import { responseDestination } from './response-route.js';
 import { StatsCounters } from './stats.js';
 import {
@@ -66,8 +67,6 @@ interface Rule {
   code?: TransportErrorCode;
 }
 
-type Handlers = { [E in keyof ManagedTransportEvents]: Set<ManagedTransportEvents[E]> };
-
 const DEFAULT_POINTS: ListeningPoint[] = [
   { protocol: 'udp', address: '127.0.0.1', port: 5060 },
   { protocol: 'tcp', address: '127.0.0.1', port: 5060 },
@@ -87,7 +86,7 @@ export class FakeTransport implements ManagedTransportLayer {
   private readonly connections = new Map<string, { flow: Flow; holds: number }>();
   private readonly waiters: { match: SentPredicate; resolve: (s: FakeSent) => void }[] = [];
   private readonly counters = new StatsCounters();
-  private readonly handlers: Handlers = { message: new Set(), parseFailure: new Set(), connectionOpened: new Set(), connectionClosed: new Set() };
+  private readonly events: EventHandlers;
   private seq = 0;
   private closed = false;
 
@@ -97,6 +96,7 @@ export class FakeTransport implements ManagedTransportLayer {
     this.random = options.random ?? Math.random;
     this.maxDatagramSize = options.maxDatagramSize ?? 65_507;
     this.logger = options.logger ?? noopLogger;
+    this.events = new EventHandlers(this.logger);
   }
 
   // ------------------------------------------------------------ test controls
@@ -176,7 +176,7 @@ export class FakeTransport implements ManagedTransportLayer {
       if (!this.connections.has(flow.connectionId)) {
         this.connections.set(flow.connectionId, { flow, holds: 0 });
         this.counters.p[protocol].openConnections++;
-        this.emit('connectionOpened', { flow, inbound: true });
+        this.events.emit('connectionOpened', { flow, inbound: true });
       }
     }
     return flow;
@@ -199,7 +199,7 @@ export class FakeTransport implements ManagedTransportLayer {
       } catch (e) {
         const failure: InboundParseFailure = { flow: f, reason: e instanceof SipParseError ? e.message : String(e), size };
         this.counters.p[f.protocol].parseFailures++;
-        this.emit('parseFailure', failure);
+        this.events.emit('parseFailure', failure);
         return failure;
       }
     } else {
@@ -211,7 +211,7 @@ export class FakeTransport implements ManagedTransportLayer {
     s.messagesIn++;
     s.bytesIn += size;
     const inbound: InboundMessage = { message: msg, flow: f, size };
-    this.emit('message', inbound);
+    this.events.emit('message', inbound);
     return inbound;
   }
 
@@ -297,15 +297,11 @@ export class FakeTransport implements ManagedTransportLayer {
   }
 
   on<E extends keyof ManagedTransportEvents>(event: E, handler: ManagedTransportEvents[E]): void {
-    this.handlers[event].add(handler);
+    this.events.on(event, handler);
   }
 
   off<E extends keyof ManagedTransportEvents>(event: E, handler: ManagedTransportEvents[E]): void {
-    this.handlers[event].delete(handler);
-  }
-
-  private emit<E extends keyof ManagedTransportEvents>(event: E, arg: Parameters<ManagedTransportEvents[E]>[0]): void {
-    for (const h of this.handlers[event]) callSafely(this.logger, event, () => (h as (a: Parameters<ManagedTransportEvents[E]>[0]) => unknown)(arg));
+    this.events.off(event, handler);
   }
 
   stats(): TransportStats {
@@ -338,7 +334,7 @@ export class FakeTransport implements ManagedTransportLayer {
     if (c === undefined) return;
     this.connections.delete(connectionId);
     this.counters.p[c.flow.protocol].openConnections--;
-    this.emit('connectionClosed', { flow: c.flow, inbound: true, reason });
+    this.events.emit('connectionClosed', { flow: c.flow, inbound: true, reason });
   }
 
   async close(): Promise<void> {

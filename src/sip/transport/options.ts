@@ -2,6 +2,7 @@
  * createTransportLayer() options and their defaults. Timers and limits are all
  * configurable so tests can run them short.
  */
+import type { TlsOptions } from 'node:tls';
 import type { TransportLogger } from './logger.js';
 import type { TransportProtocol } from './types.js';
 
@@ -14,6 +15,18 @@ export interface TlsServerCredentials {
   /** Ask TLS clients for a certificate (not required unless rejectUnauthorized). Default false. */
   requestCert?: boolean;
   rejectUnauthorized?: boolean;
+}
+
+/** Node TLS server options for these credentials (TLS and WSS listeners). */
+export function tlsServerOptions(creds: TlsServerCredentials, handshakeTimeoutMs: number): TlsOptions {
+  return {
+    cert: creds.cert,
+    key: creds.key,
+    ca: creds.ca,
+    requestCert: creds.requestCert ?? false,
+    rejectUnauthorized: creds.rejectUnauthorized ?? false,
+    handshakeTimeout: handshakeTimeoutMs,
+  };
 }
 
 /** Options for connections we open over TLS / WSS. */

@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import { StreamParser } from '../parser/stream-parser.js';
-import { normalizeAddress } from './address.js';
+import { socketFlow } from './address.js';
 import { type Connection, type TransportContext, wireSize } from './connection.js';
 import { errorInfo } from './logger.js';
 import type { Flow, TransportProtocol } from './types.js';
@@ -27,14 +27,7 @@ export class SocketConnection implements Connection {
     private readonly socket: Socket,
     readonly inbound: boolean,
   ) {
-    this.flow = {
-      protocol,
-      localAddress: normalizeAddress(socket.localAddress ?? ''),
-      localPort: socket.localPort ?? 0,
-      remoteAddress: normalizeAddress(socket.remoteAddress ?? ''),
-      remotePort: socket.remotePort ?? 0,
-      connectionId: id,
-    };
+    this.flow = socketFlow(protocol, socket, id);
     this.parser = new StreamParser(ctx.options.maxMessageSize);
     socket.setNoDelay(true);
     // OS-level keepalive notices peers that vanished without a FIN (phones losing coverage).

@@ -3,8 +3,8 @@
  * transport reuses all of this with a different server and dialer.
  */
 import net from 'node:net';
-import { addressFamily, hostPort, isWildcard, normalizeAddress } from './address.js';
-import type { Connection, StreamTransport, TransportContext } from './connection.js';
+import { addressFamily, hostPort, isWildcard, listeningPointOf, normalizeAddress } from './address.js';
+import { type Connection, type StreamTransport, type TransportContext, listenServer } from './connection.js';
 import { errorInfo } from './logger.js';
 import type { ListenOptions } from './options.js';
 import { SocketConnection } from './socket-connection.js';
@@ -79,30 +79,15 @@ export class TcpTransport implements StreamTransport {
   async start(): Promise<void> {
     const server = this.createServer();
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (e: Error): void => reject(e);
-      server.once('error', onError);
-      server.listen({ port: this.listen.port, host: this.listen.host }, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
-    server.on('error', (e) => this.ctx.logger.error({ ...errorInfo(e), protocol: this.protocol }, 'server error'));
-    const a = server.address();
-    if (a !== null && typeof a === 'object') {
-      this.boundAddress = normalizeAddress(a.address);
-      this.boundPort = a.port;
+    const bound = await listenServer(server, this.listen, this.ctx.logger, this.protocol);
+    if (bound !== undefined) {
+      this.boundAddress = bound.address;
+      this.boundPort = bound.port;
     }
   }
 
   listeningPoint(): ListeningPoint {
-    return {
-      protocol: this.protocol,
-      address: this.listen.advertisedHost ?? this.boundAddress,
-      port: this.listen.advertisedPort ?? this.boundPort,
-      localAddress: this.boundAddress,
-      localPort: this.boundPort,
-    };
+    return listeningPointOf(this.protocol, this.listen, this.boundAddress, this.boundPort);
   }
 
   connect(address: string, port: number): Promise<Connection> {

@@ -6,7 +6,7 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import { addressFamily } from './address.js';
 import type { TransportContext } from './connection.js';
-import type { ListenOptions } from './options.js';
+import { type ListenOptions, tlsServerOptions } from './options.js';
 import { TcpTransport } from './tcp-transport.js';
 
 export class TlsTransport extends TcpTransport {
@@ -17,14 +17,7 @@ export class TlsTransport extends TcpTransport {
 
   protected override createServer(): net.Server {
     const creds = this.listen.tls!;
-    const server = tls.createServer({
-      cert: creds.cert,
-      key: creds.key,
-      ca: creds.ca,
-      requestCert: creds.requestCert ?? false,
-      rejectUnauthorized: creds.rejectUnauthorized ?? false,
-      handshakeTimeout: this.ctx.options.connections.handshakeTimeoutMs,
-    });
+    const server = tls.createServer(tlsServerOptions(creds, this.ctx.options.connections.handshakeTimeoutMs));
     // Raw TCP accept: admission before spending CPU on a handshake.
     server.on('connection', (socket: net.Socket) => {
       this.gate(socket);

@@ -12,7 +12,8 @@ import type { Via } from '../message/via.js';
 import { addressFamily, hostPort, normalizeAddress, remoteKey } from './address.js';
 import { ConnectionTable } from './connection-table.js';
 import type { Connection, StreamTransport, Transport, TransportContext } from './connection.js';
-import { type TransportLogger, callSafely, errorInfo, noopLogger } from './logger.js';
+import { EventHandlers } from './event-handlers.js';
+import { type TransportLogger, errorInfo, noopLogger } from './logger.js';
 import { type ListenOptions, type ResolvedOptions, type TransportLayerOptions, resolveOptions } from './options.js';
 import { responseDestination } from './response-route.js';
 import { StatsCounters } from './stats.js';
@@ -33,7 +34,6 @@ import { stampVia } from './via-stamp.js';
 import { WsTransport } from './ws-transport.js';
 
 type StreamProtocol = Exclude<TransportProtocol, 'udp'>;
-type Handlers = { [E in keyof ManagedTransportEvents]: Set<ManagedTransportEvents[E]> };
 
 /** Bind every listening point; rejects (after releasing what was bound) if one fails. */
 export async function createTransportLayer(options: TransportLayerOptions): Promise<NetworkTransportLayer> {
@@ -57,12 +57,7 @@ export class NetworkTransportLayer implements ManagedTransportLayer {
   private readonly transports: Transport[] = [];
   /** Outbound connects in progress, so concurrent sends to one peer share a connection. */
   private readonly pending = new Map<string, Promise<Connection>>();
-  private readonly handlers: Handlers = {
-    message: new Set(),
-    parseFailure: new Set(),
-    connectionOpened: new Set(),
-    connectionClosed: new Set(),
-  };
+  private readonly events: EventHandlers;
   private readonly ctx: TransportContext;
   private readonly instance = randomBytes(3).toString('hex');
   private seq = 0;
@@ -71,6 +66,7 @@ export class NetworkTransportLayer implements ManagedTransportLayer {
 
   constructor(private readonly options: TransportLayerOptions) {
     this.logger = options.logger ?? noopLogger;
+    this.events = new EventHandlers(this.logger);
     this.opts = resolveOptions(options);
     this.table = new ConnectionTable(this.opts.connections.maxConnections, this.opts.connections.maxConnectionsPerIp);
     this.ctx = {
@@ -140,13 +136,13 @@ export class NetworkTransportLayer implements ManagedTransportLayer {
     const s = this.counters.p[flow.protocol];
     s.messagesIn++;
     if (message.isRequest()) stampVia(message, flow.remoteAddress, flow.remotePort);
-    this.emit('message', { message, flow, size });
+    this.events.emit('message', { message, flow, size });
   }
 
   private parseFailure(flow: Flow, reason: string, size: number): void {
     this.counters.p[flow.protocol].parseFailures++;
     this.logger.debug({ protocol: flow.protocol, remote: hostPort(flow.remoteAddress, flow.remotePort), reason, size }, 'unparseable message dropped');
-    this.emit('parseFailure', { flow, reason, size });
+    this.events.emit('parseFailure', { flow, reason, size });
   }
 
   private connectionOpened(conn: Connection): void {
@@ -157,7 +153,7 @@ export class NetworkTransportLayer implements ManagedTransportLayer {
     this.table.add(conn);
     this.counters.p[conn.protocol].openConnections++;
     this.logger.debug({ connectionId: conn.id, inbound: conn.inbound, remote: hostPort(conn.flow.remoteAddress, conn.flow.remotePort) }, 'connection open');
-    this.emit('connectionOpened', { flow: conn.flow, inbound: conn.inbound });
+    this.events.emit('connectionOpened', { flow: conn.flow, inbound: conn.inbound });
   }
 
   private connectionClosed(conn: Connection, reason: string): void {
@@ -165,7 +161,7 @@ export class NetworkTransportLayer implements ManagedTransportLayer {
     this.table.remove(conn);
     this.counters.p[conn.protocol].openConnections--;
     this.logger.debug({ connectionId: conn.id, reason }, 'connection closed');
-    this.emit('connectionClosed', { flow: conn.flow, inbound: conn.inbound, reason });
+    this.events.emit('connectionClosed', { flow: conn.flow, inbound: conn.inbound, reason });
   }
 
   private reapIdle(): void {
@@ -332,17 +328,11 @@ export class NetworkTransportLayer implements ManagedTransportLayer {
   }
 
   on<E extends keyof ManagedTransportEvents>(event: E, handler: ManagedTransportEvents[E]): void {
-    this.handlers[event].add(handler);
+    this.events.on(event, handler);
   }
 
   off<E extends keyof ManagedTransportEvents>(event: E, handler: ManagedTransportEvents[E]): void {
-    this.handlers[event].delete(handler);
-  }
-
-  private emit<E extends keyof ManagedTransportEvents>(event: E, arg: Parameters<ManagedTransportEvents[E]>[0]): void {
-    for (const h of this.handlers[event]) {
-      callSafely(this.logger, event, () => (h as (a: Parameters<ManagedTransportEvents[E]>[0]) => unknown)(arg));
-    }
+    this.events.off(event, handler);
   }
 
   stats(): TransportStats {
@@ -377,6 +367,6 @@ export class NetworkTransportLayer implements ManagedTransportLayer {
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     for (const conn of this.table.all()) conn.close('transport layer closed', true);
     await Promise.allSettled(this.transports.map((t) => t.close()));
-    for (const set of Object.values(this.handlers)) set.clear();
+    this.events.clear();
   }
 }

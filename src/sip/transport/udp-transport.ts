@@ -6,7 +6,7 @@
  */
 import dgram from 'node:dgram';
 import { SipParseError, parseMessage } from '../parser/parse-message.js';
-import { addressFamily, isWildcard, normalizeAddress } from './address.js';
+import { addressFamily, isWildcard, listeningPointOf, normalizeAddress } from './address.js';
 import { type Transport, type TransportContext, isOnlyCrlf } from './connection.js';
 import { errorInfo } from './logger.js';
 import type { ListenOptions } from './options.js';
@@ -71,13 +71,7 @@ export class UdpTransport implements Transport {
   }
 
   listeningPoint(): ListeningPoint {
-    return {
-      protocol: 'udp',
-      address: this.listen.advertisedHost ?? this.boundAddress,
-      port: this.listen.advertisedPort ?? this.boundPort,
-      localAddress: this.boundAddress,
-      localPort: this.boundPort,
-    };
+    return listeningPointOf('udp', this.listen, this.boundAddress, this.boundPort);
   }
 
   get localAddress(): string {

@@ -14,10 +14,10 @@ import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { SipParseError, parseMessage } from '../parser/parse-message.js';
-import { addressFamily, hostPort, normalizeAddress } from './address.js';
-import { type Connection, type StreamTransport, type TransportContext, isOnlyCrlf } from './connection.js';
+import { addressFamily, hostPort, listeningPointOf, normalizeAddress, socketFlow } from './address.js';
+import { type Connection, type StreamTransport, type TransportContext, isOnlyCrlf, listenServer } from './connection.js';
 import { errorInfo } from './logger.js';
-import type { ListenOptions } from './options.js';
+import { type ListenOptions, tlsServerOptions } from './options.js';
 import { type Destination, type Flow, type ListeningPoint, TransportError } from './types.js';
 
 const SUBPROTOCOL = 'sip';
@@ -48,14 +48,7 @@ class WsConnection implements Connection {
     socket: net.Socket,
     readonly inbound: boolean,
   ) {
-    this.flow = {
-      protocol,
-      localAddress: normalizeAddress(socket.localAddress ?? ''),
-      localPort: socket.localPort ?? 0,
-      remoteAddress: normalizeAddress(socket.remoteAddress ?? ''),
-      remotePort: socket.remotePort ?? 0,
-      connectionId: id,
-    };
+    this.flow = socketFlow(protocol, socket, id);
     ws.on('message', (data, isBinary) => {
       try {
         this.onFrame(toBuffer(data), isBinary);
@@ -180,14 +173,7 @@ export class WsTransport implements StreamTransport {
     const creds = this.listen.tls;
     const server =
       this.protocol === 'wss' && creds !== undefined
-        ? https.createServer({
-            cert: creds.cert,
-            key: creds.key,
-            ca: creds.ca,
-            requestCert: creds.requestCert ?? false,
-            rejectUnauthorized: creds.rejectUnauthorized ?? false,
-            handshakeTimeout: this.ctx.options.connections.handshakeTimeoutMs,
-          })
+        ? https.createServer(tlsServerOptions(creds, this.ctx.options.connections.handshakeTimeoutMs))
         : http.createServer();
     this.server = server;
     server.headersTimeout = this.ctx.options.connections.handshakeTimeoutMs;
@@ -205,19 +191,10 @@ export class WsTransport implements StreamTransport {
         socket.destroy();
       });
     }
-    await new Promise<void>((resolve, reject) => {
-      const onError = (e: Error): void => reject(e);
-      server.once('error', onError);
-      server.listen({ port: this.listen.port, host: this.listen.host }, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
-    server.on('error', (e: Error) => this.ctx.logger.error({ ...errorInfo(e), protocol: this.protocol }, 'server error'));
-    const a = server.address();
-    if (a !== null && typeof a === 'object') {
-      this.boundAddress = normalizeAddress(a.address);
-      this.boundPort = a.port;
+    const bound = await listenServer(server, this.listen, this.ctx.logger, this.protocol);
+    if (bound !== undefined) {
+      this.boundAddress = bound.address;
+      this.boundPort = bound.port;
     }
   }
 
@@ -266,13 +243,7 @@ export class WsTransport implements StreamTransport {
   }
 
   listeningPoint(): ListeningPoint {
-    return {
-      protocol: this.protocol,
-      address: this.listen.advertisedHost ?? this.boundAddress,
-      port: this.listen.advertisedPort ?? this.boundPort,
-      localAddress: this.boundAddress,
-      localPort: this.boundPort,
-    };
+    return listeningPointOf(this.protocol, this.listen, this.boundAddress, this.boundPort);
   }
 
   connect(address: string, port: number): Promise<Connection> {
