@@ -7,31 +7,20 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Registry } from 'prom-client';
 import { type DvoTestServer, startDvoServer } from '../features/dvo/e2e-helpers.js';
-import { findMessages, header } from './harness/messages.js';
+import { findMessages, header, type SippMessage } from './harness/messages.js';
 import { freePorts } from './harness/ports.js';
-import { runSipp, startSippServer, stopAllSipp } from './harness/sipp.js';
+import { runSipp, startSippServer, stopAllSipp, type SippResult } from './harness/sipp.js';
+import { metricValue, sleep, waitFor } from './harness/wait.js';
 import { registerContact, startTestServer, type TestServer } from './server-fixture.js';
 
 let ts: TestServer;
 let gwPort: number;
 let pstnPort: number;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(pred: () => boolean, timeoutMs = 8000): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (pred()) return true;
-    await sleep(20);
-  }
-  return pred();
-}
+/** Call-ID of the first INVITE a SIPp run sent or received. */
+const inviteCallId = (r: { parsed: SippMessage[] }, direction: 'sent' | 'received'): string => header(findMessages(r.parsed, { direction, method: 'INVITE' })[0]!, 'Call-ID')!;
 
-async function metric(name: string, labels: Record<string, string> = {}, registry: Registry = ts.server.metrics.registry): Promise<number> {
-  const m = registry.getSingleMetric(name);
-  if (m === undefined) throw new Error(`no metric ${name}`);
-  const v = await m.get();
-  return v.values.filter((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val)).reduce((n, x) => n + x.value, 0);
-}
+const metric = (name: string, labels: Record<string, string> = {}, registry: Registry = ts.server.metrics.registry): Promise<number> => metricValue(registry, name, labels);
 
 describe('GEN-07 call records: SNR', () => {
   beforeAll(async () => {
@@ -75,9 +64,8 @@ describe('GEN-07 call records: SNR', () => {
     expect(records).toHaveLength(1);
     const rec = records[0]!;
     const callerInvite = findMessages(r.parsed, { direction: 'sent', method: 'INVITE' })[0]!;
-    const rdInvite = findMessages(g.parsed, { direction: 'received', method: 'INVITE' })[0]!;
     const callerCallId = header(callerInvite, 'Call-ID')!;
-    const rdCallId = header(rdInvite, 'Call-ID')!;
+    const rdCallId = inviteCallId(g, 'received');
     expect(rdCallId).not.toBe(callerCallId);
     expect(rec).toMatchObject({ id: callerCallId, callRef: callerCallId, origin: 'snr', anchored: true, user: 'U1', line: '5001', result: 'answered' });
     // (Who released is B2BCall's CallEnd.by; it reports the side of the BYE we sent, see the report.)
@@ -123,23 +111,28 @@ describe('GEN-07 call records: DVO-R', () => {
     await dvo?.stop();
   });
 
-  it('a DVO-R call to the MI leaves one anchored record: CTRL and callback as user legs, the target as FAR', async () => {
-    const reg = dvo.server.metrics.registry;
-    const before = await metric('ma_call_records_total', { origin: 'dvoR' }, reg);
-    const gw = await startSippServer({ scenario: 'uas-basic', port: tPort, calls: 1, durationMs: 200 });
-    const d3 = await startSippServer({ scenario: 'uas-basic', port: d3Port, calls: 1, durationMs: 200 });
+  /** M1 calls extension 2000 (D3) by DVO with MI2's number and the given SDP attribute; hangs up after 800 ms. */
+  const m1Calls2000 = (attr: string): Promise<SippResult> => {
     const c = dvo.fixture.credentials.M1;
-    const m1 = await runSipp({
+    return runSipp({
       scenario: 'dvo-m1',
       remote: `127.0.0.1:${dvo.udpPort}`,
       port: m1Port,
       service: '2000',
-      set: { number: '+14085551111', attr: 'connection:new', mode: 'bye' },
+      set: { number: '+14085551111', attr, mode: 'bye' },
       authUser: c.username,
       authPassword: c.password,
       durationMs: 800,
       timeoutS: 20,
     });
+  };
+
+  it('a DVO-R call to the MI leaves one anchored record: CTRL and callback as user legs, the target as FAR', async () => {
+    const reg = dvo.server.metrics.registry;
+    const before = await metric('ma_call_records_total', { origin: 'dvoR' }, reg);
+    const gw = await startSippServer({ scenario: 'uas-basic', port: tPort, calls: 1, durationMs: 200 });
+    const d3 = await startSippServer({ scenario: 'uas-basic', port: d3Port, calls: 1, durationMs: 200 });
+    const m1 = await m1Calls2000('connection:new');
     expect(m1.code, m1.errors).toBe(0);
     const [g, d] = [await gw.stop(), await d3.stop()];
     expect(await waitFor(() => dvo.server.anchored.list().length === 0)).toBe(true);
@@ -147,9 +140,9 @@ describe('GEN-07 call records: DVO-R', () => {
     const recs = dvo.server.anchored.records().filter((r) => r.origin === 'dvoR');
     expect(recs).toHaveLength(1);
     const rec = recs[0]!;
-    const ctrlCallId = header(findMessages(m1.parsed, { direction: 'sent', method: 'INVITE' })[0]!, 'Call-ID')!;
-    const callbackCallId = header(findMessages(g.parsed, { direction: 'received', method: 'INVITE' })[0]!, 'Call-ID')!;
-    const targetCallId = header(findMessages(d.parsed, { direction: 'received', method: 'INVITE' })[0]!, 'Call-ID')!;
+    const ctrlCallId = inviteCallId(m1, 'sent');
+    const callbackCallId = inviteCallId(g, 'received');
+    const targetCallId = inviteCallId(d, 'received');
     expect(rec).toMatchObject({ id: ctrlCallId, origin: 'dvoR', anchored: true, user: 'U2', line: '5002', result: 'answered' });
     expect(rec.farLeg).toMatchObject({ role: 'FAR', callId: targetCallId });
     expect(rec.userLegs.map((l) => `${l.role}:${l.callId}`)).toEqual([`CTRL:${ctrlCallId}`, `RD:${callbackCallId}`]);
@@ -161,18 +154,7 @@ describe('GEN-07 call records: DVO-R', () => {
     // The EFA number 1239876 takes the inbound cellular call; no session resumption.
     dvo.server.directory.serviceParameters.setMany({ efaNumbers: [{ number: '1239876', partition: 'PT-all', isDefault: true }], dvoForwardServiceAccessNumber: '', sessionResumptionAwaitTimerS: 0 });
     const d3 = await startSippServer({ scenario: 'uas-basic', port: d3Port, calls: 1 });
-    const c = dvo.fixture.credentials.M1;
-    const run = runSipp({
-      scenario: 'dvo-m1',
-      remote: `127.0.0.1:${dvo.udpPort}`,
-      port: m1Port,
-      service: '2000',
-      set: { number: '+14085551111', attr: 'setup:active', mode: 'bye' },
-      authUser: c.username,
-      authPassword: c.password,
-      durationMs: 800,
-      timeoutS: 20,
-    });
+    const run = m1Calls2000('setup:active');
     let pending = 0;
     expect(
       await waitFor(() => {
@@ -190,9 +172,9 @@ describe('GEN-07 call records: DVO-R', () => {
     const recs = dvo.server.anchored.records().filter((r) => r.origin === 'dvoF');
     expect(recs).toHaveLength(1);
     const rec = recs[0]!;
-    const ctrlCallId = header(findMessages(m1.parsed, { direction: 'sent', method: 'INVITE' })[0]!, 'Call-ID')!;
-    const inboundCallId = header(findMessages(t.parsed, { direction: 'sent', method: 'INVITE' })[0]!, 'Call-ID')!;
-    const targetCallId = header(findMessages(d.parsed, { direction: 'received', method: 'INVITE' })[0]!, 'Call-ID')!;
+    const ctrlCallId = inviteCallId(m1, 'sent');
+    const inboundCallId = inviteCallId(t, 'sent');
+    const targetCallId = inviteCallId(d, 'received');
     expect(rec).toMatchObject({ id: ctrlCallId, callRef: inboundCallId, origin: 'dvoF', anchored: true, user: 'U2', line: '5002', result: 'answered' });
     expect(rec.farLeg).toMatchObject({ role: 'FAR', callId: targetCallId });
     expect(rec.userLegs.map((l) => `${l.role}:${l.callId}`)).toEqual([`CTRL:${ctrlCallId}`, `RD:${inboundCallId}`]);

@@ -7,41 +7,25 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DialogEventFeature, heldDialog } from '../../src/features/dialog-event/index.js';
-import { DigestClient } from '../../src/sip/auth/digest-client.js';
 import { isHeld, parseDialogInfo, replacesForDialog } from '../../src/sip/extensions/dialog-info.js';
 import { serializeReplaces } from '../../src/sip/extensions/replaces.js';
 import { parseSubscriptionState } from '../../src/sip/extensions/subscription.js';
 import type { SipResponse } from '../../src/sip/message/message.js';
-import { type SipStack, createSipStack } from '../../src/sip/stack.js';
+import type { SipStack } from '../../src/sip/stack.js';
 import { findMessages, header } from './harness/messages.js';
 import { freePort } from './harness/ports.js';
 import { runSipp, stopAllSipp } from './harness/sipp.js';
-import { registerContact, startTestServer, type TestServer } from './server-fixture.js';
+import { waitFor } from './harness/wait.js';
+import { featureOf, registerContact, requestWithDigest, startClientStack, startTestServer, type TestServer } from './server-fixture.js';
 
 let ts: TestServer;
 let feature: DialogEventFeature;
 let client: SipStack;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(pred: () => boolean, timeoutMs = 8000): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (pred()) return true;
-    await sleep(20);
-  }
-  return pred();
-}
-
 beforeAll(async () => {
   ts = await startTestServer({ trunkPort: await freePort(), anchor: false });
-  const f = ts.server.features.find((x) => x.name === 'dialog-event');
-  if (!(f instanceof DialogEventFeature)) throw new Error('dialog-event feature not running');
-  feature = f;
-  client = await createSipStack({
-    listen: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }],
-    timers: { t1Ms: 100, t2Ms: 400, t4Ms: 500 },
-    handlers: { onInvite: (inv) => inv.reject(480), onRequest: () => undefined },
-  });
+  feature = featureOf(ts.server, DialogEventFeature);
+  client = await startClientStack();
 });
 
 afterEach(async () => {
@@ -136,15 +120,7 @@ describe('dialog event package: who may subscribe', () => {
         contact: `<sip:${o.username}@127.0.0.1:${client.transport.listeningPoint('udp')!.port}>`,
         options: { headers: { event: o.event ?? 'dialog', expires: String(o.expires ?? 600), accept: 'application/dialog-info+xml' } },
       });
-    let res = await client.ua.request(make(1), dest);
-    if (res.status === 401) {
-      const auth = new DigestClient().authorize({ challenge: res.getAll('www-authenticate'), username: o.username, password: o.password, method: 'SUBSCRIBE', uri });
-      if (!auth.ok) throw new Error(auth.reason);
-      const req = make(2);
-      req.set('authorization', auth.value);
-      res = await client.ua.request(req, dest);
-    }
-    return res;
+    return requestWithDigest(client, dest, make, o);
   }
 
   it('challenges, then refuses wrong lines, unregistered devices, other packages and too brief Expires', async () => {

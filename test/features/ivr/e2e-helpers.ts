@@ -1,22 +1,18 @@
 /**
- * End-to-end helpers for the MVA and EFA tests: a real server with the built-in features (the
- * MVA and EFA feature instances can be inspected), fixture F with trunk T pointing at SIPp, its
- * own rtpengine reporting RFC 4733 digits to the server (`--dtmf-log-dest`), and the SIPp caller
- * (sipp-scenarios/mva-uac-dtmf.xml) with its key presses filled in.
+ * End-to-end helpers for the MVA and EFA tests: a real server (startTestServer: fixture F with
+ * trunk T pointing at SIPp, its own rtpengine reporting RFC 4733 digits to the server with
+ * `--dtmf-log-dest`, log lines kept) whose MVA and EFA feature instances can be inspected, and
+ * the SIPp caller (sipp-scenarios/mva-uac-dtmf.xml) with its key presses filled in.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import { buildConfig } from '../../../src/config/index.js';
-import { seedFixture, type Fixture } from '../../../src/directory/index.js';
+import type { Fixture } from '../../../src/directory/index.js';
 import { EfaFeature } from '../../../src/features/efa/index.js';
-import { builtinFeatures } from '../../../src/features/index.js';
 import { MvaFeature } from '../../../src/features/mva/index.js';
-import { type RtpengineHandle, startRtpengineOnFreePorts } from '../../../src/media/rtpengine-process.js';
-import { type RunningServer, startServer } from '../../../src/server.js';
-import { freePort } from '../../e2e/harness/ports.js';
+import type { RtpengineHandle } from '../../../src/media/rtpengine-process.js';
+import type { RunningServer } from '../../../src/server.js';
 import { runSipp, writeScenarioVariant, type SippResult } from '../../e2e/harness/sipp.js';
+import { featureOf, startTestServer } from '../../e2e/server-fixture.js';
+
+export { sleep, until } from '../../e2e/harness/wait.js';
 
 export interface IvrTestServer {
   server: RunningServer;
@@ -39,52 +35,28 @@ export interface IvrTestServerOptions {
 }
 
 export async function startIvrServer(o: IvrTestServerOptions): Promise<IvrTestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'ma-ivr-e2e-'));
-  const dtmfPort = await freePort({ tcp: false });
-  const rtpengine = await startRtpengineOnFreePorts({ extraArgs: [`--dtmf-log-dest=127.0.0.1:${dtmfPort}`] });
-  const config = buildConfig({
-    sip: { listen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }], timers: { t1Ms: 100, t2Ms: 400, t4Ms: 500 } },
-    http: { host: '127.0.0.1', port: 0 },
-    media: { rtpengines: [{ host: '127.0.0.1', port: rtpengine.ngPort }], anchor: true, dtmfEvents: { enabled: true, host: '127.0.0.1', port: dtmfPort } },
-    dataDir,
-    log: { level: process.env['E2E_LOG'] ?? 'info' },
-  });
-  // Keep the log lines in memory (MVA-11 logging is asserted); print them with E2E_LOG.
-  const logs: Record<string, unknown>[] = [];
-  const stream = {
-    write(line: string): void {
-      try {
-        logs.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        // not JSON
-      }
-      if (process.env['E2E_LOG'] !== undefined) process.stdout.write(line);
-    },
-  };
-  const logger = pino({ level: config.log.level }, stream);
-  const features = builtinFeatures();
-  const mva = features.find((f): f is MvaFeature => f instanceof MvaFeature);
-  const efa = features.find((f): f is EfaFeature => f instanceof EfaFeature);
-  if (mva === undefined || efa === undefined) throw new Error('MVA / EFA are not registered in builtinFeatures()');
-  const server = await startServer(config, { logger, features });
-  const fixture = seedFixture(server.directory, { trunkHost: '127.0.0.1', trunkPort: o.trunkPort });
-  server.directory.trunks.update('T', { alternates: o.trunkAlternatePorts.map((port) => ({ peerHost: '127.0.0.1', port, transport: 'udp' as const })) });
-  if (o.mobility !== undefined) server.directory.serviceParameters.setMany(o.mobility);
+  // The log lines are kept in memory (MVA-11 logging is asserted); printed with E2E_LOG.
+  const ts = await startTestServer({ ...o, dtmfEvents: true, captureLogs: true, dataDirPrefix: 'ma-ivr-e2e-' });
+  let mva: MvaFeature;
+  let efa: EfaFeature;
+  try {
+    mva = featureOf(ts.server, MvaFeature);
+    efa = featureOf(ts.server, EfaFeature);
+  } catch (e) {
+    await ts.stop();
+    throw e;
+  }
   return {
-    server,
-    fixture,
+    server: ts.server,
+    fixture: ts.fixture,
     mva,
     efa,
-    rtpengine,
-    logs,
+    rtpengine: ts.rtpengine!,
+    logs: ts.logs,
     get udpPort() {
-      return server.sipPort('udp');
+      return ts.udpPort;
     },
-    async stop() {
-      await server.close();
-      await rtpengine.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    stop: () => ts.stop(),
   };
 }
 
@@ -170,16 +142,4 @@ export async function dialIn(o: DialInOptions): Promise<SippResult> {
     set: { from: o.from, hangup: o.hangup === true ? '1' : '0' },
     timeoutS: o.timeoutS ?? 30,
   });
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Poll until `fn` is true (or throw after `timeoutMs`). */
-export async function until(fn: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
