@@ -10,6 +10,7 @@ import { pino, type Logger } from 'pino';
 import { startHttp } from './api/http.js';
 import { Metrics } from './api/metrics.js';
 import { B2BCall } from './b2bua/call.js';
+import { CallLog } from './b2bua/call-logger.js';
 import { CallMedia } from './b2bua/call-media.js';
 import { OverloadControl } from './b2bua/overload.js';
 import type { Config } from './config/index.js';
@@ -40,7 +41,7 @@ import { builtinFeatures } from './features/index.js';
 import { AnchoredCallRegistry } from './features/anchored/registry.js';
 import { DialogEventFeature } from './features/dialog-event/dialog-event-feature.js';
 import { MidCallFeature } from './features/mid-call/mid-call-feature.js';
-import type { CallTarget } from './b2bua/call.js';
+import type { AdoptedLegs, CallEnd, CallTarget } from './b2bua/call.js';
 
 export interface RunningServer {
   config: Config;
@@ -323,31 +324,46 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       return routeRefer(call, side, refer, req);
     };
 
-    /** An ordinary B2B call with the server's bookkeeping (metrics, call map, logs). */
-    const startCall = (inv: IncomingInvite, groups: CallTarget[][], opts: StartCallOptions = {}): B2BCall => {
-      const req = inv.request;
-      const callLog = log.child({ callId: req.callId });
-      const received = Date.now();
+    /** A B2B call with the server's bookkeeping (metrics, logs; the call map is the caller's job). */
+    const sessionTimer = config.sip.sessionTimer.enabled
+      ? { sessionExpires: config.sip.sessionTimer.sessionExpiresS, minSE: config.sip.sessionTimer.minSeS }
+      : undefined;
+    /** The hooks a feature gave for its call (most calls have none), and calls adopted from an IVR. */
+    const callHooks = new WeakMap<B2BCall, StartCallOptions>();
+    const adoptedCalls = new WeakSet<B2BCall>();
+    // One pair of callbacks for every call (per-call closures would stay on the heap for the call's life).
+    const onCallConnected = (c: B2BCall): void => {
+      // An adopted call was set up by the feature that hands it over: no setup time here.
+      if (!adoptedCalls.has(c)) metrics.callSetupSeconds.observe((Date.now() - c.startedAt) / 1000);
+      callHooks.get(c)?.onConnected?.(c);
+    };
+    const onCallEnd = (c: B2BCall, end: CallEnd): void => {
+      if (calls.get(c.id) === c) calls.delete(c.id);
+      metrics.callsActive.set(calls.size);
+      metrics.callsTotal.inc({ result: end.result });
+      c.log.info({ result: end.result, status: end.status, by: end.by, durationMs: Date.now() - c.startedAt }, 'call ended');
+      callHooks.get(c)?.onEnd?.(c);
+    };
+
+    const newCall = (inv: IncomingInvite, opts: StartCallOptions, routed = true): { call: B2BCall; callLog: CallLog } => {
+      const callLog = new CallLog(log, inv.request.callId);
       const call = new B2BCall(inv, {
         ua: sip.ua,
         media: callMedia,
         log: callLog,
         referPolicy,
-        ...(config.sip.sessionTimer.enabled
-          ? { sessionTimer: { sessionExpires: config.sip.sessionTimer.sessionExpiresS, minSE: config.sip.sessionTimer.minSeS } }
-          : {}),
-        onConnected: (c) => {
-          metrics.callSetupSeconds.observe((Date.now() - received) / 1000);
-          opts.onConnected?.(c);
-        },
-        onEnd: (c, end) => {
-          if (calls.get(c.id) === c) calls.delete(c.id);
-          metrics.callsActive.set(calls.size);
-          metrics.callsTotal.inc({ result: end.result });
-          callLog.info({ result: end.result, status: end.status, by: end.by, durationMs: Date.now() - c.startedAt }, 'call ended');
-          opts.onEnd?.(c);
-        },
+        ...(sessionTimer !== undefined ? { sessionTimer } : {}),
+        onConnected: onCallConnected,
+        onEnd: onCallEnd,
       });
+      if (opts.onConnected !== undefined || opts.onEnd !== undefined) callHooks.set(call, opts);
+      if (!routed) adoptedCalls.add(call);
+      return { call, callLog };
+    };
+
+    /** An ordinary B2B call with the server's bookkeeping (metrics, call map, logs). */
+    const startCall = (inv: IncomingInvite, groups: CallTarget[][], opts: StartCallOptions = {}): B2BCall => {
+      const { call, callLog } = newCall(inv, opts);
       if (calls.has(call.id)) {
         // A Call-ID we already anchor (a loop or a peer bug): refuse rather than mix media.
         inv.reject(482, { reason: 'Loop Detected' });
@@ -359,6 +375,16 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         callLog.error({ err: e.message }, 'call setup crashed');
         call.hangup('server', 'setup error');
       });
+      return call;
+    };
+
+    /** Legs connected elsewhere (an IVR's two-stage call) taken over as a B2B call with the same bookkeeping. */
+    const adoptCall = (inv: IncomingInvite, legs: AdoptedLegs, opts: StartCallOptions = {}): B2BCall | undefined => {
+      if (calls.has(inv.request.callId)) return undefined;
+      const { call } = newCall(inv, opts, false);
+      calls.set(call.id, call);
+      metrics.callsActive.set(calls.size);
+      call.adopt(legs);
       return call;
     };
 
@@ -448,6 +474,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       log,
       metrics: metrics.registry,
       startCall: (inv, groups, opts) => startCall(inv, groups, opts),
+      adoptCall: (inv, legs, opts) => adoptCall(inv, legs, opts),
       anchored,
       authenticate: (req, tx, flow) => authenticateRequest(req, tx, flow),
       contact: (protocol) => sip.contact(protocol),
@@ -515,6 +542,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       directory,
       calls,
       callFeature: (id) => anchored.byCallRef(id)?.origin,
+      // Calls features run outside `calls` (a three-party conference, MID-08).
+      otherCalls: () => anchored.liveCalls(),
       callRecords: (limit) => anchored.records(limit),
       dataDir: config.dataDir,
       sipRealm: realm,

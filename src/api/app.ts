@@ -35,6 +35,8 @@ export interface HttpAppOptions {
   directory?: Directory;
   /** The server's live calls (`server.calls`). */
   calls?: ReadonlyMap<string, LiveCall>;
+  /** Live calls features run outside `calls` (conferences, MID-08), listed with them. */
+  otherCalls?: () => Iterable<LiveCall>;
   /** The feature that created a live call (anchored-call origin), shown in the live calls view. */
   callFeature?: CallFeatureLookup;
   /** Recent call records (GEN-07), most recent first: GET /api/v1/call-records. */
@@ -130,6 +132,7 @@ export async function createHttpApp(o: HttpAppOptions): Promise<HttpApp> {
       log,
       throttle: lock ? new LoginThrottle(lock.threshold, lock.windowMs, lock.durationMs) : new LoginThrottle(),
       calls: o.calls,
+      otherCalls: o.otherCalls,
       callFeature: o.callFeature,
       callRecords: o.callRecords,
       dataDir: o.dataDir,

@@ -58,7 +58,8 @@ export function viewCall(c: LiveCall, featureOf?: CallFeatureLookup): CallView {
   const feature = featureOf?.(c.id) ?? str(x.feature) ?? str(x.origin) ?? str(x.label) ?? 'basic';
   const legs: LegView[] = [];
   if (c.aDialog) legs.push({ leg: 'A', callId: c.aDialog.callId, from: stripTag(c.aDialog.remoteUri), to: stripTag(c.aDialog.localUri), state: c.aDialog.state });
-  else legs.push({ leg: 'A', callId: c.id, from: stripTag(c.a?.request.get('from')), to: stripTag(c.a?.request.get('to')), state: c.state });
+  // No A leg at all for a call that only has `legs` (a conference: its parties are its legs).
+  else if (c.a !== undefined || !Array.isArray(x.legs)) legs.push({ leg: 'A', callId: c.id, from: stripTag(c.a?.request.get('from')), to: stripTag(c.a?.request.get('to')), state: c.state });
   if (c.bDialog) legs.push({ leg: 'B', callId: c.bDialog.callId, from: stripTag(c.bDialog.localUri), to: stripTag(c.bDialog.remoteUri), state: c.bDialog.state });
   // Extra legs of features (e.g. SNR forks, DVO CTRL) if they expose them as `legs`.
   const extra = x.legs;
@@ -70,7 +71,12 @@ export function viewCall(c: LiveCall, featureOf?: CallFeatureLookup): CallView {
   return { id: c.id, state: c.state, feature, startedAt: c.startedAt, connectedAt: c.connectedAt ?? null, legs };
 }
 
-export function snapshot(calls: ReadonlyMap<string, LiveCall> | undefined, featureOf?: CallFeatureLookup): CallView[] {
-  if (!calls) return [];
-  return [...calls.values()].map((c) => viewCall(c, featureOf)).sort((a, b) => a.startedAt - b.startedAt);
+/** Every live call: the server's B2B calls and `others` (calls features run themselves, e.g. conferences). */
+export function snapshot(calls: ReadonlyMap<string, LiveCall> | undefined, featureOf?: CallFeatureLookup, others: Iterable<LiveCall> = []): CallView[] {
+  return [...(calls?.values() ?? []), ...others].map((c) => viewCall(c, featureOf)).sort((a, b) => a.startedAt - b.startedAt);
+}
+
+/** A live call by id among both. */
+export function findLiveCall(calls: ReadonlyMap<string, LiveCall> | undefined, others: Iterable<LiveCall> | undefined, id: string): LiveCall | undefined {
+  return calls?.get(id) ?? [...(others ?? [])].find((c) => c.id === id);
 }

@@ -14,6 +14,10 @@
  *     outbound-bridge.ts).
  * Re-INVITEs from either leg are answered locally through rtpengine; they never cross.
  *
+ * Once bridged, the two legs can be handed over to a B2BCall (handOver(), B2BCall.adopt) so
+ * the connected call gets what every anchored call has (mid-call features, desk pickup,
+ * transfers); the media session stays, under the same call-id and tags.
+ *
  * Layering: SIP UA core and media anchor only; the features drive it.
  */
 import type { MediaAnchor } from '../media/media-anchor.js';
@@ -25,7 +29,7 @@ import type { ServerTransaction } from '../sip/transaction/types.js';
 import type { IncomingInvite } from '../sip/ua/incoming-invite.js';
 import type { OutgoingInvite } from '../sip/ua/outgoing-invite.js';
 import type { UserAgentCore } from '../sip/ua/user-agent-core.js';
-import type { CallLogger, CallTarget } from './call.js';
+import type { AdoptedLegs, CallLogger, CallTarget } from './call.js';
 import { placeholderAnswer } from './sdp-placeholder.js';
 
 const FLAGS = ['port-latching'] as const;
@@ -84,6 +88,10 @@ export class AnsweredBridge {
   private callerSdp: string;
   /** rtpengine's SDP towards the callee side: the outbound leg's offer. */
   private towardsCallee: string | undefined;
+  /** The SDP we last sent the caller (200, re-INVITE answers): a B2BCall taking over needs it. */
+  private sentToCaller: string | undefined;
+  /** The same for the outbound leg (its offer, then our re-INVITE answers). */
+  private sentToOut: string | undefined;
   private released = false;
   private inboundUp = false;
 
@@ -138,6 +146,7 @@ export class AnsweredBridge {
         handlers.onBye?.();
       };
       const dialog = inv.accept({ body: ans.sdp, contentType: 'application/sdp' });
+      this.sentToCaller = ans.sdp;
       this.inbound = dialog;
       this.inboundUp = true;
       dialog.owner = this;
@@ -177,6 +186,7 @@ export class AnsweredBridge {
     const leg = new OutLeg(target, handlers);
     this.out = leg;
     const ua = this.opts.ua;
+    this.sentToOut = this.towardsCallee;
     const req = ua.createRequest({
       method: 'INVITE',
       uri: target.uri,
@@ -252,6 +262,35 @@ export class AnsweredBridge {
     if (!this.inboundUp || d === undefined) return;
     this.inboundUp = false;
     if (d.state !== 'terminated') void this.opts.ua.bye(d);
+  }
+
+  /**
+   * Give both legs of the bridged call to a B2BCall (B2BCall.adopt): the bridge lets go of
+   * their dialogs without ending them, keeps the media session (the new owner deletes it) and
+   * calls no handler any more; release() is then a no-op. Undefined (nothing changed) unless
+   * the call is bridged.
+   */
+  handOver(): AdoptedLegs | undefined {
+    const out = this.out;
+    const inbound = this.inbound;
+    if (!this.bridged || this.released || out?.dialog === undefined || inbound === undefined || out.answeredAt === undefined) return undefined;
+    this.released = true;
+    this.inboundUp = false;
+    out.local = true;
+    out.state = 'ended';
+    this.clearRing(out);
+    for (const d of [inbound, out.dialog]) {
+      d.onRequest = undefined;
+      d.onTerminated = undefined;
+    }
+    return {
+      aDialog: inbound,
+      bDialog: out.dialog,
+      bTarget: out.target,
+      bMediaTag: this.calleeTag,
+      sdp: { a: { got: this.callerSdp, sent: this.sentToCaller }, b: { got: out.sdp, sent: this.sentToOut } },
+      connectedAt: out.answeredAt,
+    };
   }
 
   /** BYE the caller (if up), end the outbound leg, delete the media session. Idempotent. */
@@ -345,6 +384,8 @@ export class AnsweredBridge {
     void (async () => {
       await a.offer({ callId: this.callId, fromTag, toTag, sdp: req.bodyText, flags: FLAGS });
       const r = await a.answer({ callId: this.callId, fromTag, toTag, sdp: otherSdp, flags: FLAGS });
+      if (side === 'inbound') this.sentToCaller = r.sdp;
+      else this.sentToOut = r.sdp;
       incoming.accept({ body: r.sdp, contentType: 'application/sdp' });
     })().catch((e: Error) => {
       this.log.warn({ err: e.message }, 're-INVITE on an IVR call failed');

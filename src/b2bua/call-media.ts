@@ -7,42 +7,54 @@ import type { MediaAnchor } from '../media/media-anchor.js';
 import type { Dialog } from '../sip/dialog/dialog.js';
 import type { SipRequest, SipResponse } from '../sip/message/message.js';
 
+/**
+ * How rtpengine knows a call: the A-leg Call-ID and the caller's From tag as it was in the
+ * initial INVITE (a B2BCall keeps this instead of re-reading its dormant INVITE).
+ */
+export interface MediaCallKey {
+  readonly callId: string;
+  readonly fromTag: string;
+}
+
 export class CallMedia {
   constructor(private readonly anchor: MediaAnchor) {}
 
   /** Caller's offer in the initial INVITE → the offer we send to callees. */
-  async offerFromCaller(aInvite: SipRequest): Promise<string> {
-    const r = await this.anchor.offer({ callId: aInvite.callId, fromTag: aInvite.from.tag ?? '', sdp: aInvite.bodyText });
+  async offerFromCaller(key: MediaCallKey, sdp: string): Promise<string> {
+    const r = await this.anchor.offer({ callId: key.callId, fromTag: key.fromTag, sdp });
     return r.sdp;
   }
 
   /** A callee's answer (18x or 2xx) → the answer for the caller. */
-  async answerFromCallee(aInvite: SipRequest, res: SipResponse): Promise<string> {
-    const r = await this.anchor.answer({ callId: aInvite.callId, fromTag: aInvite.from.tag ?? '', toTag: res.to.tag ?? '', sdp: res.bodyText });
+  async answerFromCallee(key: MediaCallKey, res: SipResponse): Promise<string> {
+    const r = await this.anchor.answer({ callId: key.callId, fromTag: key.fromTag, toTag: res.to.tag ?? '', sdp: res.bodyText });
     return r.sdp;
   }
 
   /** Late offer: the callee's 2xx carries the offer. */
-  async offerFromCallee(aInvite: SipRequest, res: SipResponse): Promise<string> {
-    const r = await this.anchor.offer({ callId: aInvite.callId, fromTag: res.to.tag ?? '', toTag: aInvite.from.tag ?? '', sdp: res.bodyText });
+  async offerFromCallee(key: MediaCallKey, res: SipResponse): Promise<string> {
+    const r = await this.anchor.offer({ callId: key.callId, fromTag: res.to.tag ?? '', toTag: key.fromTag, sdp: res.bodyText });
     return r.sdp;
   }
 
   /** Late offer: the caller's ACK carries the answer. */
-  async answerFromCaller(aInvite: SipRequest, bDialog: Dialog, ack: SipRequest): Promise<string> {
-    const r = await this.anchor.answer({ callId: aInvite.callId, fromTag: bDialog.remoteTag, toTag: aInvite.from.tag ?? '', sdp: ack.bodyText });
+  async answerFromCaller(key: MediaCallKey, bDialog: Dialog, ack: SipRequest): Promise<string> {
+    const r = await this.anchor.answer({ callId: key.callId, fromTag: bDialog.remoteTag, toTag: key.fromTag, sdp: ack.bodyText });
     return r.sdp;
   }
 
-  /** A mid-call offer from the side of `from` towards `to`. */
-  async reoffer(aInvite: SipRequest, from: Dialog, to: Dialog, sdp: string): Promise<string> {
-    const r = await this.anchor.offer({ callId: aInvite.callId, fromTag: from.remoteTag, toTag: to.remoteTag, sdp });
+  /**
+   * A mid-call offer from the side with media tag `fromTag` towards `toTag` (tags, not dialogs:
+   * a leg adopted from an IVR keeps the stand-in tag it was anchored under, B2BCall.mediaTagOf).
+   */
+  async reoffer(key: MediaCallKey, fromTag: string, toTag: string, sdp: string): Promise<string> {
+    const r = await this.anchor.offer({ callId: key.callId, fromTag, toTag, sdp });
     return r.sdp;
   }
 
-  /** The answer to a mid-call offer that `from` made, coming from `to`. */
-  async reanswer(aInvite: SipRequest, from: Dialog, to: Dialog, sdp: string): Promise<string> {
-    const r = await this.anchor.answer({ callId: aInvite.callId, fromTag: from.remoteTag, toTag: to.remoteTag, sdp });
+  /** The answer to a mid-call offer that `fromTag` made, coming from `toTag`. */
+  async reanswer(key: MediaCallKey, fromTag: string, toTag: string, sdp: string): Promise<string> {
+    const r = await this.anchor.answer({ callId: key.callId, fromTag, toTag, sdp });
     return r.sdp;
   }
 
@@ -51,20 +63,20 @@ export class CallMedia {
    * side (session resumption), or a local answer while that side is gone. Port latching
    * keeps the anchor's ports towards `toTag`, so that side needs no re-INVITE.
    */
-  async offerBetween(aInvite: SipRequest, fromTag: string, toTag: string, sdp: string): Promise<string> {
-    const r = await this.anchor.offer({ callId: aInvite.callId, fromTag, toTag, sdp, flags: ['port-latching'] });
+  async offerBetween(key: MediaCallKey, fromTag: string, toTag: string, sdp: string): Promise<string> {
+    const r = await this.anchor.offer({ callId: key.callId, fromTag, toTag, sdp, flags: ['port-latching'] });
     return r.sdp;
   }
 
   /** The answer to offerBetween(fromTag, toTag), carrying `toTag`'s SDP; returns the SDP for `fromTag`. */
-  async answerBetween(aInvite: SipRequest, fromTag: string, toTag: string, sdp: string): Promise<string> {
-    const r = await this.anchor.answer({ callId: aInvite.callId, fromTag, toTag, sdp, flags: ['port-latching'] });
+  async answerBetween(key: MediaCallKey, fromTag: string, toTag: string, sdp: string): Promise<string> {
+    const r = await this.anchor.answer({ callId: key.callId, fromTag, toTag, sdp, flags: ['port-latching'] });
     return r.sdp;
   }
 
   /** Delete the call in rtpengine; returns its final per-leg packet counts for the call log. */
-  async release(aInvite: SipRequest): Promise<MediaSummary | undefined> {
-    const stats = await this.anchor.deleteWithStats(aInvite.callId);
+  async release(key: MediaCallKey): Promise<MediaSummary | undefined> {
+    const stats = await this.anchor.deleteWithStats(key.callId);
     if (stats === undefined) return undefined;
     return {
       instance: stats.instance,

@@ -14,7 +14,7 @@ import type { IncomingInvite } from '../sip/ua/incoming-invite.js';
 import type { OutgoingInvite } from '../sip/ua/outgoing-invite.js';
 import type { UserAgentCore } from '../sip/ua/user-agent-core.js';
 import { bestFinalStatus, statusForCaller } from './best-response.js';
-import type { CallMedia } from './call-media.js';
+import type { CallMedia, MediaCallKey } from './call-media.js';
 import { placeholderAnswer } from './sdp-placeholder.js';
 import { calleeSession, calleeTimerHeaders, isSessionRefresh, negotiateCallerTimer, type SessionTimerConfig, startLegTimer } from './leg-session-timer.js';
 import { relayReliableProvisional } from './early-prack.js';
@@ -74,6 +74,14 @@ export interface CallTarget {
   identity?: unknown;
 }
 
+/** What a call keeps of the target that answered (its identity is the B-leg's, for REFER). */
+export type AnsweredTarget = Pick<CallTarget, 'uri' | 'label' | 'identity'>;
+
+/** A small copy: the full target (headers, From/To, alternates) is not needed for the call's life. */
+function answeredOf(t: CallTarget): AnsweredTarget {
+  return { uri: t.uri, label: t.label, identity: t.identity };
+}
+
 /** What a branch confirmer (CallTarget.confirm) gets. */
 export interface BranchConfirmation {
   /** The media anchor's call id (the A-leg Call-ID)… */
@@ -123,6 +131,32 @@ export function observeCall(inv: IncomingInvite, observer: CallObserver): void {
 }
 
 export type CallState = 'routing' | 'early' | 'connected' | 'ended';
+
+/** Sees an in-dialog request from one side (INFO, re-INVITE). Must not throw. */
+export type LegRequestListener = (side: 'a' | 'b', req: SipRequest) => void;
+
+/** SDP last received from (`got`) and sent to (`sent`) one leg. */
+export interface LegSdp {
+  got: string | undefined;
+  sent: string | undefined;
+}
+
+/**
+ * Two legs connected elsewhere that a B2BCall takes over (adopt()): an inbound INVITE the
+ * server answered itself and an outbound leg it placed and bridged (an IVR's two-stage call,
+ * answered-bridge.ts), media already anchored under the A-leg Call-ID.
+ */
+export interface AdoptedLegs {
+  /** The answered inbound dialog: the caller side. */
+  aDialog: Dialog;
+  /** The answered outbound dialog and what it was placed to (its identity, label). */
+  bDialog: Dialog;
+  bTarget: CallTarget;
+  /** The B side's media tag in the anchor (a stand-in tag, not the B dialog's To tag). */
+  bMediaTag: string;
+  sdp: { a: LegSdp; b: LegSdp };
+  connectedAt: number;
+}
 
 export interface CallEnd {
   /** 'answered' for calls that connected, otherwise the failure class. */
@@ -232,16 +266,25 @@ export class B2BCall {
   calleeLost = false;
   /** Media tag of the callee leg that was lost (the far end is answered with a stand-in meanwhile). */
   private lostCalleeTag = '';
-  /** Every INFO from a leg, before it is relayed (mid-call DTMF collection, spec DTMF-01). Must not throw. */
-  onInfo: ((side: 'a' | 'b', info: SipRequest) => void) | undefined;
-  /** Every re-INVITE from a leg, before it is relayed (e.g. a desk resuming a call it parked on MoH). Must not throw. */
-  onReinvite: ((side: 'a' | 'b', reinvite: SipRequest) => void) | undefined;
+  /**
+   * Every INFO from a leg, before it is relayed (mid-call DTMF collection, spec DTMF-01), and
+   * every re-INVITE (a desk resuming a call it parked on MoH). Lists, not one slot: several
+   * features watch the same call (mid-call, send-to-mobile) and must not unhook each other.
+   */
+  private readonly infoListeners = new Set<LegRequestListener>();
+  private readonly reinviteListeners = new Set<LegRequestListener>();
+  /**
+   * Media tag of the B side when it is not the B dialog's remote tag: a leg an IVR placed
+   * against a stand-in tag before it answered (adopt()). Cleared when the B leg is replaced.
+   */
+  private bMediaTag: string | undefined;
   /** hangup() runs: the BYEs we send ourselves never count as the caller leaving. */
   private releasing = false;
   /** The B-leg's latest SDP (answer or offer): re-pointing media to a new caller needs it. */
   private bSdp: string | undefined;
   /** Media tag of the caller side: the A-leg From tag, then an attached caller's. */
   private callerTag = '';
+  private readonly mediaKey: MediaCallKey;
   /** Last SDP each side sent us / we sent it: refreshes are answered locally with `sent`. */
   private readonly legSdp = { a: { got: undefined as string | undefined, sent: undefined as string | undefined }, b: { got: undefined as string | undefined, sent: undefined as string | undefined } };
   /** 2xx headers of the caller's session timer (negotiated in start()). */
@@ -251,7 +294,7 @@ export class B2BCall {
   /** A leg replacement in progress (transfer, handoff): the old leg's BYE does not end the call meanwhile. */
   private replacing: { side: 'a' | 'b'; old: Dialog; oldGone: boolean; abort: AbortController } | undefined;
   /** The branch target that answered (its identity is the B-leg's, for REFER). */
-  answeredTarget: CallTarget | undefined;
+  answeredTarget: AnsweredTarget | undefined;
 
   constructor(
     readonly a: IncomingInvite,
@@ -261,12 +304,75 @@ export class B2BCall {
     this.aOfferless = a.request.body.length === 0;
     this.onCallerLost = opts.onCallerLost;
     this.callerTag = a.request.from.tag ?? '';
+    this.mediaKey = { callId: this.id, fromTag: this.callerTag };
     a.onCancel = () => this.onCallerCancel();
     a.onAckTimeout = () => this.hangup('server', 'no ACK for 2xx');
   }
 
   get log(): CallLogger {
     return this.opts.log;
+  }
+
+  addInfoListener(fn: LegRequestListener): void {
+    this.infoListeners.add(fn);
+  }
+
+  removeInfoListener(fn: LegRequestListener): void {
+    this.infoListeners.delete(fn);
+  }
+
+  addReinviteListener(fn: LegRequestListener): void {
+    this.reinviteListeners.add(fn);
+  }
+
+  removeReinviteListener(fn: LegRequestListener): void {
+    this.reinviteListeners.delete(fn);
+  }
+
+  /**
+   * The anchor's media tag of a side (what prompts, MoH and DTMF events are keyed by): the
+   * caller's tag, the callee's To tag, or an adopted B leg's stand-in tag. Undefined while
+   * that side has no leg.
+   */
+  mediaTagOf(side: 'a' | 'b'): string | undefined {
+    const d = this.legOf(side);
+    return d === undefined ? undefined : this.tagOf(d);
+  }
+
+  private tagOf(d: Dialog): string {
+    if (d === this.aDialog) return this.callerTag;
+    if (d === this.bDialog && this.bMediaTag !== undefined) return this.bMediaTag;
+    return d.remoteTag;
+  }
+
+  /**
+   * Take over two legs already connected elsewhere (AdoptedLegs) instead of start(): the call
+   * is connected at once and from now on relays, replaces legs and ends like any other, so
+   * features attach to it as to a call it placed itself. `a` must be the adopted inbound
+   * leg's INVITE (already answered). No session timers: the legs were set up without them.
+   * The anchor's session (call-id = `a`'s Call-ID) is the call's from now on: ending deletes it.
+   */
+  adopt(legs: AdoptedLegs): void {
+    if (this.state !== 'routing' || this.ended) throw new Error('only a new call can adopt legs');
+    this.routed = true;
+    this.aDialog = legs.aDialog;
+    this.bDialog = legs.bDialog;
+    this.bMediaTag = legs.bMediaTag;
+    this.answeredTarget = legs.bTarget === undefined ? undefined : answeredOf(legs.bTarget);
+    this.legSdp.a = { ...legs.sdp.a };
+    this.legSdp.b = { ...legs.sdp.b };
+    this.bSdp = legs.sdp.b.got;
+    this.bindDialog(legs.aDialog, 'a');
+    this.bindDialog(legs.bDialog, 'b');
+    this.state = 'connected';
+    this.connectedAt = legs.connectedAt;
+    // Observers of `a` (observeCall) that shape routed calls (ANC, SNR) never routed this one:
+    // they are not told it started or connected, only that it ended (mid-call cleans up then).
+    this.opts.onConnected?.(this);
+    // Either leg may have left while it was handed over: end the call as its BYE would have.
+    for (const side of ['a', 'b'] as const) {
+      if (this.legOf(side)?.state === 'terminated' && !this.ended) this.hangup(side, 'BYE during hand-over');
+    }
   }
 
   /** Route the call: each group is a set of parallel forks; the next group is tried on failover statuses. */
@@ -285,13 +391,13 @@ export class B2BCall {
     if (this.groups.length === 0) return this.fail(404);
     if (this.opts.media !== undefined && !this.aOfferless) {
       try {
-        this.bOffer = await this.opts.media.offerFromCaller(this.a.request);
+        this.bOffer = await this.opts.media.offerFromCaller(this.mediaKey, this.legSdp.a.got!);
       } catch (e) {
         this.log.error({ err: (e as Error).message }, 'media offer failed');
         return this.fail(503, 'Service Unavailable - media anchor unavailable', 'media-failed');
       }
       if (this.ended) return;
-    } else this.bOffer = this.aOfferless ? undefined : this.a.request.bodyText;
+    } else this.bOffer = this.legSdp.a.got;
     this.routed = true;
     this.nextGroup();
   }
@@ -377,7 +483,7 @@ export class B2BCall {
     const status = res.status === 181 || res.status === 182 || noEarlyMedia ? 180 : res.status;
     let body: string | undefined;
     if (res.body.length > 0 && res.contentType?.startsWith('application/sdp') === true && !this.aOfferless && !noEarlyMedia) {
-      body = this.opts.media !== undefined ? await this.opts.media.answerFromCallee(this.a.request, res) : res.bodyText;
+      body = this.opts.media !== undefined ? await this.opts.media.answerFromCallee(this.mediaKey, res) : res.bodyText;
     }
     if (this.ended || this.a.finalStatus !== undefined) return;
     relayReliableProvisional(this.a, branch.invite, res, status, body, this.log);
@@ -418,13 +524,13 @@ export class B2BCall {
   /** `branch` answered and is accepted: it becomes the B-leg, every other branch is released. */
   private win(branch: BranchState, res: SipResponse, dialog: Dialog): void {
     this.bDialog = dialog;
-    this.answeredTarget = branch.target;
+    this.answeredTarget = answeredOf(branch.target);
     this.bindDialog(dialog, 'b');
     this.legSdp.b.sent = this.bOffer;
     if (res.body.length > 0) this.legSdp.b.got = res.bodyText;
     const stc = this.opts.sessionTimer;
     if (stc !== undefined) {
-      startLegTimer(this.opts.ua, dialog, calleeSession(res, stc), stc, () => this.hangup('server', 'session expired (B-leg)'), () => this.legSdp.b.sent);
+      startLegTimer(this.opts.ua, dialog, calleeSession(res, stc), stc, this, 'b', 'session expired (B-leg)');
     }
     branch.target.onEvent?.({ kind: 'won' });
     // The first answer wins; the others are cancelled with RFC 3326 "completed elsewhere".
@@ -444,12 +550,13 @@ export class B2BCall {
 
   private async connect(branch: BranchState, res: SipResponse): Promise<void> {
     let body: string | undefined;
-    const sdp = res.body.length > 0 ? res.bodyText : undefined;
+    // win() just decoded the body into legSdp.b.got: share that string rather than keep a second copy.
+    const sdp = res.body.length > 0 ? (this.legSdp.b.got ?? res.bodyText) : undefined;
     if (sdp !== undefined) this.bSdp = sdp;
     if (sdp !== undefined) {
       if (this.opts.media === undefined) body = sdp;
-      else if (this.aOfferless) body = await this.opts.media.offerFromCallee(this.a.request, res);
-      else body = await this.opts.media.answerFromCallee(this.a.request, res);
+      else if (this.aOfferless) body = await this.opts.media.offerFromCallee(this.mediaKey, res);
+      else body = await this.opts.media.answerFromCallee(this.mediaKey, res);
     }
     if (this.ended) return;
     if (this.a.finalStatus !== undefined) {
@@ -459,19 +566,32 @@ export class B2BCall {
     }
     const th = this.aTimer !== undefined && !('reject' in this.aTimer) ? this.aTimer : undefined;
     const headers = th?.headers ?? {};
+    this.aTimer = undefined; // read once: its headers and session are not needed again
     this.aDialog = this.a.accept(body === undefined ? { headers } : { headers, body, contentType: 'application/sdp' });
     this.legSdp.a.sent = body;
     if (th?.session !== undefined && this.opts.sessionTimer !== undefined) {
-      startLegTimer(this.opts.ua, this.aDialog, th.session, this.opts.sessionTimer, () => this.hangup('server', 'session expired (A-leg)'), () => this.legSdp.a.sent);
+      startLegTimer(this.opts.ua, this.aDialog, th.session, this.opts.sessionTimer, this, 'a', 'session expired (A-leg)');
     }
     this.bindDialog(this.aDialog, 'a');
     this.state = 'connected';
     this.connectedAt = Date.now();
-    if (this.aOfferless) {
-      this.a.onAck = (ack) => void this.ackLateOffer(branch, ack);
-    }
+    // The B-leg is a dialog now. The branches' targets and INVITEs (a late offer's ACK uses
+    // `branch` from the closure below) would otherwise stay on the heap for the call's life.
+    this.branches = [];
+    this.groups = [];
+    if (this.aOfferless) this.awaitLateOfferAck(branch);
     this.opts.onConnected?.(this);
     for (const o of this.observers()) o.onConnected?.(this);
+  }
+
+  /** Apart from connect(): its other closures must not share a scope that holds `branch`. */
+  private awaitLateOfferAck(branch: BranchState): void {
+    this.a.onAck = (ack) => void this.ackLateOffer(branch, ack);
+  }
+
+  /** @internal The SDP we last sent on `side` (leg session timers repeat it in a refresh). */
+  sentSdp(side: 'a' | 'b'): string | undefined {
+    return this.legSdp[side].sent;
   }
 
   /** Late offer: the caller's ACK carries the answer, which the callee gets in its ACK. */
@@ -479,7 +599,7 @@ export class B2BCall {
     if (this.bDialog === undefined || branch.invite === undefined) return;
     let body: string | undefined;
     if (ack.body.length > 0) {
-      body = this.opts.media !== undefined ? await this.opts.media.answerFromCaller(this.a.request, this.bDialog, ack) : ack.bodyText;
+      body = this.opts.media !== undefined ? await this.opts.media.answerFromCaller(this.mediaKey, this.bDialog, ack) : ack.bodyText;
     }
     branch.invite.ack(this.bDialog, body === undefined ? {} : { body, contentType: 'application/sdp' });
   }
@@ -546,7 +666,7 @@ export class B2BCall {
     branch.target.onEvent?.({ kind: 'confirming' });
     const run = async (): Promise<boolean> => {
       // The branch's media must be known to the anchor before a prompt can be played to it.
-      if (this.opts.media !== undefined && res.body.length > 0) await this.opts.media.answerFromCallee(this.a.request, res);
+      if (this.opts.media !== undefined && res.body.length > 0) await this.opts.media.answerFromCallee(this.mediaKey, res);
       if (branch.confirming === undefined) return false;
       return branch.target.confirm!(c);
     };
@@ -693,11 +813,7 @@ export class B2BCall {
     }
     switch (req.method) {
       case 'INVITE':
-        try {
-          this.onReinvite?.(side, req);
-        } catch (e) {
-          this.log.warn({ err: (e as Error).message }, 're-INVITE observer failed');
-        }
+        this.notify(this.reinviteListeners, side, req, 're-INVITE');
         void this.relayReinvite(side, req, peer).catch((e: Error) => this.log.warn({ err: e.message }, 're-INVITE relay failed'));
         return;
       case 'INFO':
@@ -730,7 +846,7 @@ export class B2BCall {
     if (side === 'b' && req.body.length > 0) this.bSdp = req.bodyText;
     let offer: string | undefined;
     if (req.body.length > 0) {
-      offer = this.opts.media !== undefined ? await this.opts.media.reoffer(this.a.request, mine, peer, req.bodyText) : req.bodyText;
+      offer = this.opts.media !== undefined ? await this.opts.media.reoffer(this.mediaKey, this.tagOf(mine), this.tagOf(peer), req.bodyText) : req.bodyText;
     }
     const out = this.opts.ua.reinvite(peer, offer === undefined ? {} : { body: offer, contentType: 'application/sdp' }, {
       onAnswer: (res) => {
@@ -742,8 +858,8 @@ export class B2BCall {
               this.opts.media === undefined
                 ? res.bodyText
                 : offer === undefined
-                  ? await this.opts.media.reoffer(this.a.request, peer, mine, res.bodyText)
-                  : await this.opts.media.reanswer(this.a.request, mine, peer, res.bodyText);
+                  ? await this.opts.media.reoffer(this.mediaKey, this.tagOf(peer), this.tagOf(mine), res.bodyText)
+                  : await this.opts.media.reanswer(this.mediaKey, this.tagOf(mine), this.tagOf(peer), res.bodyText);
           }
           const peerSide = side === 'a' ? 'b' : 'a';
           // Only once the offer succeeded: a retry after 491 must be relayed again (drachtio-server#318).
@@ -792,7 +908,7 @@ export class B2BCall {
     let body: string | Buffer | undefined = req.body.length > 0 ? req.body : undefined;
     const isSdp = req.contentType?.startsWith('application/sdp') === true;
     if (body !== undefined && isSdp && this.opts.media !== undefined) {
-      body = await this.opts.media.reoffer(this.a.request, mine, peer, req.bodyText);
+      body = await this.opts.media.reoffer(this.mediaKey, this.tagOf(mine), this.tagOf(peer), req.bodyText);
     }
     const options = body === undefined ? {} : { body, contentType: req.contentType ?? 'application/octet-stream' };
     const res = await this.opts.ua.dialogRequest(peer, req.method, options);
@@ -800,7 +916,7 @@ export class B2BCall {
     if (res.body.length > 0) {
       let rbody: string | Buffer = res.body;
       if (res.contentType?.startsWith('application/sdp') === true && this.opts.media !== undefined) {
-        rbody = await this.opts.media.reanswer(this.a.request, mine, peer, res.bodyText);
+        rbody = await this.opts.media.reanswer(this.mediaKey, this.tagOf(mine), this.tagOf(peer), res.bodyText);
       }
       out.setBody(rbody, res.contentType ?? 'application/octet-stream');
     }
@@ -858,7 +974,7 @@ export class B2BCall {
         incoming.abandon(488);
         return 488;
       }
-      if (leg.target?.identity !== undefined && side === 'b') this.answeredTarget = leg.target;
+      if (leg.target?.identity !== undefined && side === 'b') this.answeredTarget = answeredOf(leg.target);
       try {
         await hooks.onAnswered?.();
       } catch (e) {
@@ -890,14 +1006,15 @@ export class B2BCall {
     let offer: string;
     let keptAnswer: string | undefined;
     let answer: string;
+    const keptTag = this.tagOf(kept);
     try {
-      offer = media !== undefined ? await media.offerBetween(this.a.request, leg.tag, kept.remoteTag, leg.offer) : leg.offer;
+      offer = media !== undefined ? await media.offerBetween(this.mediaKey, leg.tag, keptTag, leg.offer) : leg.offer;
       keptAnswer = this.ended ? undefined : await this.reinviteWith(kept, offer);
       if (keptAnswer === undefined || this.ended) {
         leg.abandon(500);
         return false;
       }
-      answer = media !== undefined ? await media.answerBetween(this.a.request, leg.tag, kept.remoteTag, keptAnswer) : keptAnswer;
+      answer = media !== undefined ? await media.answerBetween(this.mediaKey, leg.tag, keptTag, keptAnswer) : keptAnswer;
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'leg replacement: media failed');
       leg.abandon(500);
@@ -910,7 +1027,11 @@ export class B2BCall {
       this.aDialog = dialog;
       this.callerTag = leg.tag;
       this.callerLost = false;
-    } else this.bDialog = dialog;
+    } else {
+      this.bDialog = dialog;
+      // The new B leg's media is under its own tag (leg.tag, its dialog's remote tag).
+      this.bMediaTag = undefined;
+    }
     this.bindDialog(dialog, side);
     if (side === 'b') this.calleeLost = false;
     this.legSdp[side] = { got: leg.offer, sent: answer };
@@ -918,7 +1039,7 @@ export class B2BCall {
     this.bSdp = side === 'b' ? leg.offer : keptAnswer;
     const stc = this.opts.sessionTimer;
     if (stc !== undefined && leg.response !== undefined) {
-      startLegTimer(this.opts.ua, dialog, calleeSession(leg.response, stc), stc, () => this.hangup('server', 'session expired (new leg)'), () => this.legSdp[side].sent);
+      startLegTimer(this.opts.ua, dialog, calleeSession(leg.response, stc), stc, this, side, 'session expired (new leg)');
     }
     this.log.info({ side, callId: dialog.callId }, 'leg replaced');
     if (old !== undefined && old !== dialog) {
@@ -950,8 +1071,8 @@ export class B2BCall {
     if (this.ended || this.state !== 'connected' || b === undefined || this.aDialog === undefined || this.replacing !== undefined) return false;
     b.onTerminated = undefined;
     b.sessionTimer?.stop();
+    this.lostCalleeTag = this.tagOf(b);
     this.bDialog = undefined;
-    this.lostCalleeTag = b.remoteTag;
     this.calleeLost = true;
     this.log.info({ why }, 'callee leg released, caller kept');
     if (b.state !== 'terminated') void this.opts.ua.bye(b);
@@ -1008,8 +1129,8 @@ export class B2BCall {
       this.aDialog = undefined;
       this.callerLost = true;
     } else {
+      this.lostCalleeTag = this.tagOf(dialog);
       this.bDialog = undefined;
-      this.lostCalleeTag = dialog.remoteTag;
       this.calleeLost = true;
     }
     this.log.info({ side }, 'leg lost: the other side kept');
@@ -1032,8 +1153,9 @@ export class B2BCall {
     let answer: string | undefined;
     if (media !== undefined) {
       if (this.bSdp === undefined) return false;
-      await media.offerBetween(this.a.request, tag, b.remoteTag, offer);
-      answer = await media.answerBetween(this.a.request, tag, b.remoteTag, this.bSdp);
+      const bTag = this.tagOf(b);
+      await media.offerBetween(this.mediaKey, tag, bTag, offer);
+      answer = await media.answerBetween(this.mediaKey, tag, bTag, this.bSdp);
     } else {
       answer = await new Promise<string | undefined>((resolve) => {
         const out = this.opts.ua.reinvite(b, { body: offer, contentType: 'application/sdp' }, {
@@ -1055,10 +1177,17 @@ export class B2BCall {
   }
 
   private observeInfo(side: 'a' | 'b', req: SipRequest): void {
-    try {
-      this.onInfo?.(side, req);
-    } catch (e) {
-      this.log.warn({ err: (e as Error).message }, 'INFO observer failed');
+    this.notify(this.infoListeners, side, req, 'INFO');
+  }
+
+  private notify(listeners: ReadonlySet<LegRequestListener>, side: 'a' | 'b', req: SipRequest, what: string): void {
+    // A copy: a listener may remove itself (or another) while being called.
+    for (const fn of [...listeners]) {
+      try {
+        fn(side, req);
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message }, `${what} listener failed`);
+      }
     }
   }
 
@@ -1082,9 +1211,10 @@ export class B2BCall {
     if (b === this.bDialog) this.bSdp = req.bodyText;
     else this.legSdp.a.got = req.bodyText;
     // The lost side has no endpoint: it "answers" with a stand-in pointing at the discard port.
+    const keptTag = this.tagOf(b);
     void (async () => {
-      await media.offerBetween(this.a.request, b.remoteTag, lostTag, req.bodyText);
-      const answer = await media.answerBetween(this.a.request, b.remoteTag, lostTag, placeholderAnswer(req.bodyText));
+      await media.offerBetween(this.mediaKey, keptTag, lostTag, req.bodyText);
+      const answer = await media.answerBetween(this.mediaKey, keptTag, lostTag, placeholderAnswer(req.bodyText));
       incoming.accept({ body: answer, contentType: 'application/sdp' });
     })().catch((e: Error) => {
       this.log.warn({ err: e.message }, 're-INVITE while the other leg is lost failed');
@@ -1134,7 +1264,7 @@ export class B2BCall {
     for (const o of this.observers()) o.onEnd?.(this, end);
     if (this.opts.media !== undefined) {
       try {
-        const media = await this.opts.media.release(this.a.request);
+        const media = await this.opts.media.release(this.mediaKey);
         if (media !== undefined) this.log.info({ media }, 'media stats');
       } catch (e) {
         this.log.warn({ err: (e as Error).message }, 'media delete failed');

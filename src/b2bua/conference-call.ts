@@ -4,6 +4,9 @@
  * mixer (src/media/mixer), so every party hears the other two. rtpengine cannot mix
  * (docs/media.md); the parties send to the mixer directly. A party that hangs up leaves;
  * with one party left the conference ends (BYE to it, mixer closed).
+ *
+ * It is no B2BCall, so it has the fields of the live calls view itself (src/api/live-calls.ts:
+ * id, state, times, feature, one leg per party) and can be hung up from there.
  */
 import type { Conference } from '../media/mixer/conference.js';
 import type { Dialog } from '../sip/dialog/dialog.js';
@@ -12,9 +15,23 @@ import type { UserAgentCore } from '../sip/ua/user-agent-core.js';
 import type { CallLogger } from './call.js';
 import { offerlessReinvite } from './transfer.js';
 
+/** A party of the conference as the live calls view lists it. */
+export interface ConferenceLegView {
+  leg: string;
+  callId: string;
+  from: string;
+  to: string;
+  state: string;
+}
+
 export class ConferenceCall {
-  private readonly parts = new Map<Dialog, string>();
+  /** Party dialog → mixer participant id and the party's role (FAR, EFA2, target...). */
+  private readonly parts = new Map<Dialog, { id: string; role: string }>();
   private over = false;
+  readonly feature = 'conference';
+  readonly startedAt = Date.now();
+  /** Connected from the start: every party joins an answered dialog. */
+  readonly connectedAt = this.startedAt;
 
   constructor(
     readonly mixer: Conference,
@@ -27,8 +44,31 @@ export class ConferenceCall {
     return this.parts.size;
   }
 
-  /** Bring a confirmed dialog into the mix; false when it could not (the dialog is left as it was). */
-  async join(d: Dialog): Promise<boolean> {
+  /** Live calls view id (never a SIP Call-ID: the parties' dialogs keep theirs). */
+  get id(): string {
+    return `conference-${this.mixer.id}`;
+  }
+
+  get state(): string {
+    return this.over ? 'ended' : 'connected';
+  }
+
+  /** One leg per party: who (the party's URI) and the dialog. */
+  get legs(): ConferenceLegView[] {
+    return [...this.parts].map(([d, p]) => ({ leg: p.role, callId: d.callId, from: stripTag(d.remoteUri.toString()), to: stripTag(d.localUri.toString()), state: d.state }));
+  }
+
+  /** From the live calls view (DELETE /api/v1/calls/:id): everyone gets a BYE. */
+  hangup(_by: 'a' | 'b' | 'server', why: string): void {
+    this.log.info({ conference: this.mixer.id, why }, 'conference released');
+    void this.end();
+  }
+
+  /**
+   * Bring a confirmed dialog into the mix; false when it could not (the dialog is left as it
+   * was). `role` names the party in the live calls view.
+   */
+  async join(d: Dialog, role = 'party'): Promise<boolean> {
     if (this.over) return false;
     const o = await offerlessReinvite(this.ua, d);
     if (o === undefined) return false;
@@ -41,7 +81,7 @@ export class ConferenceCall {
       return false;
     }
     o.ack(added.localSdp);
-    this.parts.set(d, added.id);
+    this.parts.set(d, { id: added.id, role });
     d.owner = this;
     d.onRequest = (req, tx) => {
       if (req.method === 'INVITE' && d.reinvite !== undefined) {
@@ -58,7 +98,7 @@ export class ConferenceCall {
   }
 
   private async leave(d: Dialog): Promise<void> {
-    const id = this.parts.get(d);
+    const id = this.parts.get(d)?.id;
     if (id === undefined) return;
     this.parts.delete(d);
     await this.mixer.removeParticipant(id).catch(() => undefined);
@@ -78,4 +118,8 @@ export class ConferenceCall {
     this.log.info({ conference: this.mixer.id }, 'conference ended');
     this.onEnd(this);
   }
+}
+
+function stripTag(v: string): string {
+  return v.replace(/;\s*tag=[^;>]*/gi, '').trim();
 }

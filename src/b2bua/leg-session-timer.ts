@@ -44,16 +44,45 @@ export function calleeSession(response: SipResponse, config: SessionTimerConfig)
   return negotiateUac(response) ?? { interval: config.sessionExpires, refresher: 'local' };
 }
 
-/** Run the timer on one leg; `onExpired` ends the whole call. */
+/** What a leg's session timer asks of its call (B2BCall). */
+export interface LegTimerCall {
+  hangup(by: 'server', why: string): void;
+  /** The SDP we last sent on that leg: a re-INVITE refresh repeats it. */
+  sentSdp(side: 'a' | 'b'): string | undefined;
+}
+
+/**
+ * The timer's handlers as one small object with prototype methods: closures (and their
+ * scopes, which also pin whatever else the creating function captured) would be kept for
+ * the call's life, two per leg.
+ */
+class LegTimerHandlers {
+  constructor(
+    private readonly call: LegTimerCall,
+    private readonly side: 'a' | 'b',
+    private readonly why: string,
+  ) {}
+
+  onExpired(): void {
+    this.call.hangup('server', this.why);
+  }
+
+  localSdp(): string | undefined {
+    return this.call.sentSdp(this.side);
+  }
+}
+
+/** Run the timer on `side`'s leg of `call`; expiry ends the whole call (`why` is logged). */
 export function startLegTimer(
   ua: UserAgentCore,
   dialog: Dialog,
   session: NegotiatedSession,
   config: SessionTimerConfig,
-  onExpired: () => void,
-  localSdp: () => string | undefined,
+  call: LegTimerCall,
+  side: 'a' | 'b',
+  why: string,
 ): void {
-  ua.startSessionTimer(dialog, session, config, { onExpired, localSdp });
+  ua.startSessionTimer(dialog, session, config, new LegTimerHandlers(call, side, why));
 }
 
 /** The o= line of an SDP (RFC 3264 §8: an unchanged session keeps its o= version). */

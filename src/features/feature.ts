@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { B2BCall, CallTarget } from '../b2bua/call.js';
+import type { AdoptedLegs, B2BCall, CallTarget } from '../b2bua/call.js';
 import type { CallMedia } from '../b2bua/call-media.js';
 import type { Config } from '../config/index.js';
 import type { Directory } from '../directory/directory.js';
@@ -64,6 +64,12 @@ export interface FeatureContext {
   metrics: Registry;
   /** Run an ordinary B2B call for `inv` towards the target groups, with the server's bookkeeping. */
   startCall(inv: IncomingInvite, groups: CallTarget[][], options?: StartCallOptions): B2BCall;
+  /**
+   * Take over two legs connected elsewhere (an IVR's two-stage call, AnsweredBridge.handOver)
+   * as a running B2B call with the same bookkeeping, so it is an anchored call like any other.
+   * Undefined when a call with that Call-ID runs already (the legs are not taken: release them).
+   */
+  adoptCall?(inv: IncomingInvite, legs: AdoptedLegs, options?: StartCallOptions): B2BCall | undefined;
   /** GEN-07 / §17.2: anchored calls and their call records (src/features/anchored). */
   anchored?: AnchoredCalls;
   /**

@@ -8,6 +8,7 @@ import type { CallTarget } from '../b2bua/call.js';
 import type { Directory } from '../directory/directory.js';
 import { extractCallingNumber } from '../directory/caller-id-source.js';
 import { globalise, localise } from '../directory/numbers.js';
+import { rdOwner } from '../directory/rd-owner.js';
 import type { Device, EnterpriseLine, RemoteDestination, Trunk } from '../directory/types.js';
 import type { Binding } from '../registrar/binding-store.js';
 import type { Registrar } from '../registrar/registrar.js';
@@ -30,7 +31,16 @@ export interface AnchoredRd {
 }
 
 export type Caller =
-  | { kind: 'trunk'; trunk: Trunk; callingNumber: string | null; withheld: boolean; displayName: string | undefined; anchoredRd?: AnchoredRd }
+  | {
+      kind: 'trunk';
+      trunk: Trunk;
+      callingNumber: string | null;
+      withheld: boolean;
+      displayName: string | undefined;
+      /** CID-02..04: the one RD/MI the calling number matches, anchored or not (ANC-04 needs it too). */
+      callingRd?: RemoteDestination;
+      anchoredRd?: AnchoredRd;
+    }
   | { kind: 'device'; device: Device; line: EnterpriseLine | undefined; username: string };
 
 export type RouteDecision =
@@ -84,33 +94,27 @@ export class Router {
     });
     // GEN-09: globalise the calling number before any matching or replacement.
     const callingNumber = src.number === null ? null : globalise(src.number, trunk.inboundRules, 'calling');
-    const anchoredRd = callingNumber === null ? undefined : this.anchoredRdFor(callingNumber);
-    return { kind: 'trunk', trunk, callingNumber, withheld: src.withheld, displayName: from.displayName, ...(anchoredRd !== undefined ? { anchoredRd } : {}) };
+    // The one caller-ID lookup of the call (CID-02..04): features read it from the Caller.
+    const found = callingNumber === null ? undefined : this.directory.findRemoteDestinationByNumber(callingNumber);
+    const callingRd = found?.kind === 'unique' ? found.value : undefined;
+    const anchoredRd = callingRd === undefined ? undefined : this.anchoredRdFor(callingRd);
+    return {
+      kind: 'trunk',
+      trunk,
+      callingNumber,
+      withheld: src.withheld,
+      displayName: from.displayName,
+      ...(callingRd !== undefined ? { callingRd } : {}),
+      ...(anchoredRd !== undefined ? { anchoredRd } : {}),
+    };
   }
 
-  /** ANC-01: the RD/MI (and its user and line) a calling number belongs to, by CID-02..04. */
-  private anchoredRdFor(callingNumber: string): AnchoredRd | undefined {
-    const found = this.directory.findRemoteDestinationByNumber(callingNumber);
-    if (found.kind !== 'unique') return undefined;
-    const rd = found.value;
-    let owner: string | null = null;
-    let css: string | null = null;
-    if (rd.parent.kind === 'rdProfile') {
-      const p = this.directory.rdProfiles.get(rd.parent.id);
-      owner = p?.ownerUser ?? null;
-      css = p?.css ?? null;
-    } else {
-      const d = this.directory.devices.get(rd.parent.id);
-      if (d !== undefined && d !== null && d.kind === 'mobileClient') {
-        owner = d.ownerUser;
-        css = d.css;
-      }
-    }
-    const user = owner === null ? undefined : this.directory.users.get(owner);
-    const lineId = user?.primaryLine ?? null;
-    const line = lineId === null ? undefined : this.lineById(lineId);
-    if (user === undefined || user === null || line === undefined || !user.enableMobility) return undefined;
-    return { rd, userId: user.userId, line, profileAndLineCss: [css, line.lineCss].filter((c): c is string => c !== null) };
+  /** ANC-01: the user and line of the RD/MI a calling number matched (its owner has mobility and a line). */
+  private anchoredRdFor(rd: RemoteDestination): AnchoredRd | undefined {
+    const owner = rdOwner(this.directory, rd);
+    if (owner === undefined || owner.line === undefined || !owner.user.enableMobility) return undefined;
+    const line = owner.line;
+    return { rd: owner.rd, userId: owner.user.userId, line, profileAndLineCss: [owner.parent.css, line.lineCss].filter((c): c is string => c !== null) };
   }
 
   callerFromDevice(device: Device, username: string): Caller {

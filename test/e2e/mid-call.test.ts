@@ -23,6 +23,7 @@ import { startSippServer, writeScenarioVariant } from './harness/sipp.js';
 import { UdpCounter } from './harness/udp-counter.js';
 import { type Peer, authenticatedCall, bind, call, sdp, sleep, startPeer, until } from './b2bua-peers.js';
 import { registerContact, startTestServer, type TestServer } from './server-fixture.js';
+import { AccountStore } from '../../src/api/auth/accounts.js';
 
 let ts: TestServer;
 let c: Peer; // the far party C (PSTN, inbound over T)
@@ -155,6 +156,50 @@ function pickupWithReplaces(replaces: string): Promise<{ res: SipResponse; dialo
 }
 
 const received = (p: Peer, method: string): SipRequest[] => p.received.filter((m) => m.method === method);
+
+interface CallView {
+  id: string;
+  feature: string;
+  state: string;
+  legs: { leg: string; callId: string | null; from: string | null }[];
+}
+
+/** An administrator's API token (the live calls view is admin only). */
+let adminToken: string | undefined;
+function apiToken(): string {
+  if (adminToken === undefined) {
+    const accounts = new AccountStore(ts.server.directory.db);
+    accounts.create({ username: 'e2e-admin', role: 'admin', passwordHash: 'unused' });
+    adminToken = accounts.createToken('e2e-admin').token;
+  }
+  return adminToken;
+}
+
+/** GET /api/v1/calls: the live calls view. */
+async function liveCalls(): Promise<CallView[]> {
+  const res = await fetch(`http://127.0.0.1:${ts.server.httpPort}/api/v1/calls`, { headers: { authorization: `Bearer ${apiToken()}` } });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { calls: CallView[] }).calls;
+}
+
+/** The first `calls` event of the live calls event stream. */
+async function streamedCalls(): Promise<CallView[]> {
+  const ac = new AbortController();
+  const res = await fetch(`http://127.0.0.1:${ts.server.httpPort}/api/v1/calls/stream`, { headers: { authorization: `Bearer ${apiToken()}` }, signal: ac.signal });
+  const reader = res.body!.getReader();
+  let text = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error('event stream ended');
+      text += Buffer.from(value).toString('utf8');
+      const m = /event: calls\ndata: (.*)\n\n/.exec(text);
+      if (m !== null) return (JSON.parse(m[1]!) as { calls: CallView[] }).calls;
+    }
+  } finally {
+    ac.abort();
+  }
+}
 
 async function idle(): Promise<void> {
   await until(() => ts.server.sizes().calls === 0 && ts.server.sizes().dialogs === baseDialogs, 5000);
@@ -506,6 +551,75 @@ describe('§18.2 desk pickup, session handoff; §18.3 hold/resume', () => {
     await idle();
   });
 
+  it('D-20 park reversion: parked on 7101 (range reversionTimeoutS = 1) and not retrieved: D1 and RD1 (SNR) are called, D1 answers and gets C, RD1 is CANCELled, 7101 is free', async () => {
+    const dir = ts.server.directory;
+    dir.directedParks.create({ id: 'PARK-R', firstNumber: '7100', lastNumber: '7109', retrievalPrefix: '*72', partition: 'PT-all', reversionTimeoutS: 1 });
+    try {
+      const { cLeg, rdLeg } = await callAnsweredAtRd();
+      await press(rdLeg, '*82');
+      const e = await efaCall('1234#*84#7101#*84#');
+      await until(() => rdLeg.state === 'terminated' && e.state === 'terminated', 5000);
+      const parkedAt = Date.now();
+      expect(await heardByC()).toBeGreaterThan(5); // parked, on MoH
+      // The reversion is a call to U1's line: the desk and, as an SNR fork, RD1 (which rings only, this time).
+      const rd1Ringing: IncomingInvite[] = [];
+      gw.onInvite = (inv) => {
+        rd1Ringing.push(inv);
+        inv.progress(180);
+      };
+      const before = deskRinging.length; // D1 rang (and was CANCELled) for the original SNR call
+      await until(() => deskRinging.length === before + 1, 4000);
+      expect(Date.now() - parkedAt).toBeGreaterThanOrEqual(600); // not before the reversion timeout (1 s after the park)
+      const toDesk = deskRinging.at(-1)!;
+      expect(toDesk.request.from.uri.toString()).toContain('+19725553456'); // D1 sees the parked party C
+      await until(() => rd1Ringing.length === 1);
+      expect(rd1Ringing[0]!.request.uri.toString()).toContain('+14085557890');
+      bind(d1, toDesk.accept({ body: sdp(d1.port + 2), contentType: 'application/sdp' }));
+      await until(() => rd1Ringing[0]!.finalStatus === 487); // the other reversion leg is CANCELled
+      await until(() => received(c, 'INVITE').length === 1, 3000); // C is re-INVITEd towards D1
+      await sleep(200);
+      expect(await heardByC()).toBe(0); // MoH stopped
+      expect(cLeg.state).toBe('confirmed');
+      expect(ts.server.calls.size).toBe(1);
+      // The park number is free again: nothing to retrieve there.
+      const r = await authenticatedCall(d3, ts.udpPort, ts.fixture.credentials.D3, '*727101');
+      expect(r.res.status).toBe(404);
+      await c.stack.ua.bye(cLeg);
+      await until(() => d1.dialogs.at(-1)!.state === 'terminated');
+      await idle();
+    } finally {
+      dir.directedParks.delete('PARK-R');
+    }
+  });
+
+  it('D-20 a retrieval while the reversion rings wins: D3 gets C, the reversion INVITEs to D1 and RD1 are CANCELled', async () => {
+    const dir = ts.server.directory;
+    dir.directedParks.create({ id: 'PARK-R2', firstNumber: '7200', lastNumber: '7209', retrievalPrefix: '*73', partition: 'PT-all', reversionTimeoutS: 1 });
+    try {
+      const { cLeg, rdLeg } = await callAnsweredAtRd();
+      await press(rdLeg, '*82');
+      const e = await efaCall('1234#*84#7201#*84#');
+      await until(() => rdLeg.state === 'terminated' && e.state === 'terminated', 5000);
+      const rd1Ringing: IncomingInvite[] = [];
+      gw.onInvite = (inv) => {
+        rd1Ringing.push(inv);
+        inv.progress(180);
+      };
+      const before = deskRinging.length;
+      await until(() => deskRinging.length === before + 1 && rd1Ringing.length === 1, 4000);
+      const r = await authenticatedCall(d3, ts.udpPort, ts.fixture.credentials.D3, '*737201');
+      expect(r.res.status).toBe(200);
+      await until(() => deskRinging.at(-1)!.finalStatus === 487 && rd1Ringing[0]!.finalStatus === 487);
+      await until(() => received(c, 'INVITE').length === 1); // C moved to D3
+      expect(ts.server.calls.size).toBe(1);
+      await c.stack.ua.bye(cLeg);
+      await until(() => r.dialog!.state === 'terminated');
+      await idle();
+    } finally {
+      dir.directedParks.delete('PARK-R2');
+    }
+  });
+
   it('TS-21 conference: 1234#*85#2000#, D3 answers, *85: C, D3 and the EFA2 leg in a 3-party mix (C hears D3), RD1 released', async () => {
     const dgram = await import('node:dgram');
     const open = async () => {
@@ -531,6 +645,13 @@ describe('§18.2 desk pickup, session handoff; §18.3 hold/resume', () => {
     await until(() => [...feature.conferences].some((x) => x.size === 3), 5000);
     const conf = [...feature.conferences][0]!;
     expect(e.state).toBe('confirmed'); // the EFA2 leg stays, in the mix
+    // The live calls view (GET and the event stream) lists the conference with its three parties.
+    for (const list of [await liveCalls(), await streamedCalls()]) {
+      const v = list.find((x) => x.feature === 'conference');
+      expect(v, JSON.stringify(list)).toBeDefined();
+      expect(v!.state).toBe('connected');
+      expect(v!.legs.map((l) => `${l.leg}:${l.callId}`).sort()).toEqual([`EFA2:${e.callId}`, `FAR:${cLeg.callId}`, `TARGET:${d3.dialogs[0]!.callId}`].sort());
+    }
     // D3 talks (a constant PCMU sample 0x55): C hears it through the mixer, D3 does not hear itself.
     const d3Part = conf.mixer.participants().find((p) => p.remote?.port === d3Mix.port)!;
     expect(d3Part).toBeDefined();
@@ -554,6 +675,7 @@ describe('§18.2 desk pickup, session handoff; §18.3 hold/resume', () => {
     await efa2.stack.ua.bye(e);
     await until(() => d3.dialogs[0]!.state === 'terminated', 3000);
     expect(feature.conferences.size).toBe(0);
+    expect((await liveCalls()).filter((x) => x.feature === 'conference')).toHaveLength(0); // gone with it
     cMix.sock.close();
     d3Mix.sock.close();
     await idle();

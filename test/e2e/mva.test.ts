@@ -28,6 +28,10 @@ const U1_DID = '+14085551234';
 beforeAll(async () => {
   [gwPort, callerPort] = await freePorts(2);
   ts = await startIvrServer({ trunkPort: gwPort!, trunkAlternatePorts: [callerPort!], mobility: { ivrInputTimeoutS: 3 } });
+  // A connected two-stage call is anchored: when the caller hangs up, C would wait on MoH for the
+  // desk (DPU-01). These tests are about the IVR: no pickup window, so C gets the BYE at once
+  // (desk pickup on these calls: test/e2e/mva-mid-call.test.ts).
+  ts.server.directory.users.update('U1', { maxWaitTimeForDeskPickupMs: 0 });
 }, 60_000);
 afterAll(async () => {
   await ts?.stop();

@@ -1,7 +1,7 @@
 /** Live calls: a list, a server-sent-events stream for the live calls page, and hang-up. */
 import { z } from 'zod';
 import { ApiError } from '../errors.js';
-import { snapshot } from '../live-calls.js';
+import { findLiveCall, snapshot } from '../live-calls.js';
 import type { RouteDeps } from './deps.js';
 
 export function registerCallRoutes(d: RouteDeps): void {
@@ -13,7 +13,7 @@ export function registerCallRoutes(d: RouteDeps): void {
     summary: 'Active calls with their legs, feature and times (duration = now - connectedAt)',
     tag: 'calls',
     access: 'admin',
-    handler: () => ({ now: Date.now(), calls: snapshot(d.calls, d.callFeature) }),
+    handler: () => ({ now: Date.now(), calls: snapshot(d.calls, d.callFeature, d.otherCalls?.()) }),
   });
 
   routes.add({
@@ -45,7 +45,7 @@ export function registerCallRoutes(d: RouteDeps): void {
       let last = '';
       let lastSent = 0;
       const push = (): void => {
-        const calls = snapshot(d.calls, d.callFeature);
+        const calls = snapshot(d.calls, d.callFeature, d.otherCalls?.());
         const key = JSON.stringify(calls);
         const now = Date.now();
         if (key !== last) {
@@ -79,7 +79,7 @@ export function registerCallRoutes(d: RouteDeps): void {
     access: 'admin',
     status: 204,
     handler: ({ params, actor }) => {
-      const call = d.calls?.get(params.id!);
+      const call = findLiveCall(d.calls, d.otherCalls?.(), params.id!);
       if (!call || typeof call.hangup !== 'function') throw new ApiError('not_found', `call "${params.id}" not found`);
       svc.write(actor, { action: 'hangup', entity: 'calls', entityId: call.id }, () => undefined);
       call.hangup('server', `released by ${actor.username} via API`);

@@ -14,6 +14,8 @@ export interface RouteDeps {
   log: Logger;
   throttle: LoginThrottle;
   calls: ReadonlyMap<string, LiveCall> | undefined;
+  /** Live calls that are not in `calls` (features' own, e.g. conferences), listed with them. */
+  otherCalls: (() => Iterable<LiveCall>) | undefined;
   /** The feature (anchored origin) of a live call, for the live calls view. */
   callFeature: CallFeatureLookup | undefined;
   /** Recent call records (GEN-07), most recent first. */

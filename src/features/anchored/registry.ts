@@ -71,6 +71,16 @@ export interface EndInfo {
   by?: string;
 }
 
+/**
+ * A call that runs outside the server's B2BCall map but belongs in the live calls view
+ * (a three-party conference, MID-08): it shows its own fields there (src/api/live-calls.ts).
+ */
+export interface OtherLiveCall {
+  readonly id: string;
+  readonly state: string;
+  readonly startedAt: number;
+}
+
 /** What features see (FeatureContext.anchored). */
 export interface AnchoredCalls {
   register(call: CallLike | undefined, info: RegisterInfo): AnchoredCall;
@@ -83,6 +93,11 @@ export interface AnchoredCalls {
   list(): AnchoredCall[];
   /** Most recent call records first. */
   records(limit?: number): CallRecord[];
+  /** Show `call` in the live calls view (GET /api/v1/calls and its event stream) until untrackLive. */
+  trackLive(call: OtherLiveCall): void;
+  untrackLive(id: string): void;
+  /** The calls trackLive shows now. */
+  liveCalls(): OtherLiveCall[];
 }
 
 export interface AnchoredCallRegistryOptions {
@@ -104,6 +119,7 @@ interface Tracked {
 export class AnchoredCallRegistry implements AnchoredCalls {
   private readonly calls = new Map<string, Tracked>();
   private readonly byRef = new Map<string, string>();
+  private readonly live = new Map<string, OtherLiveCall>();
   private readonly store: AnchoredCallStore;
   private readonly sink: CallRecordSink;
   private readonly now: () => number;
@@ -246,6 +262,23 @@ export class AnchoredCallRegistry implements AnchoredCalls {
 
   records(limit?: number): CallRecord[] {
     return this.sink.recent(limit);
+  }
+
+  trackLive(call: OtherLiveCall): void {
+    this.live.set(call.id, call);
+  }
+
+  untrackLive(id: string): void {
+    this.live.delete(id);
+  }
+
+  liveCalls(): OtherLiveCall[] {
+    return [...this.live.values()];
+  }
+
+  /** Calls shown by trackLive (returns to 0). */
+  get liveSize(): number {
+    return this.live.size;
   }
 
   /** Read the legs' dialogs from the live call (FAR side and user side). */

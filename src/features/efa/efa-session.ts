@@ -16,7 +16,7 @@ import type { RemoteDestination } from '../../directory/types.js';
 import type { Caller } from '../../routing/router.js';
 import type { IncomingInvite } from '../../sip/ua/incoming-invite.js';
 import type { FeatureContext } from '../feature.js';
-import { registerTwoStage } from '../ivr/anchored-call.js';
+import { anchorTwoStage } from '../ivr/anchored-call.js';
 import { IvrCall } from '../ivr/ivr-call.js';
 import { onBehalfOf, placeAndBridge, routeDestination } from '../ivr/place-call.js';
 import type { PromptName } from '../ivr/prompts.js';
@@ -146,7 +146,8 @@ export async function runEfa(inv: IncomingInvite, caller: TrunkCaller, identity:
     if (r.kind === 'connected') {
       // GEN-02: an EFA two-stage call is anchored.
       record.anchored = true;
-      record.anchoredId = registerTwoStage(ctx, call, { origin: 'efa', userId: record.userId, lineId: ob?.line.id ?? null });
+      // (routed.ok implies an on-behalf profile.) The call becomes a B2BCall with mid-call features.
+      record.anchoredId = anchorTwoStage(ctx, call, { origin: 'efa', user: ob!.user, line: ob!.line }).anchoredId;
       await call.done();
       return end('connected');
     }

@@ -6,22 +6,28 @@
  * trunk at once, unfiltered (no DND, access list, schedule, Delay Before Ringing, Answer Too
  * Soon/Late or voicemail avoidance: the caller dialled that phone, ISC-04), and when it
  * answers the called user gets mid-call features. With `ringAllSharedLines` the owner's desk
- * phones (and mobile client over IP) ring too (ISC-06). With
+ * phones (and mobile client over IP) ring too, and so do the owner's other RDs: those are SNR
+ * forks (ISC-04, D-51) built by the SNR feature, with its eligibility, access lists, Delay
+ * Before Ringing, Answer Too Soon/Late and voicemail avoidance (ISC-06). With
  * `ignoreCallForwardAllOnEnterpriseDn` off, the owner's forward-all wins (ISC-05).
  */
 import type { CallTarget } from '../../b2bua/call.js';
-import type { Directory } from '../../directory/directory.js';
-import type { EndUser, EnterpriseLine, RemoteDestination } from '../../directory/types.js';
+import { rdOwner } from '../../directory/rd-owner.js';
 import type { Caller } from '../../routing/router.js';
 import { uriUserDigits } from '../../sip/message/uri.js';
 import type { IncomingInvite } from '../../sip/ua/incoming-invite.js';
 import type { Feature, FeatureContext } from '../feature.js';
+import type { SnrForkSource } from '../snr/snr-feature.js';
 import { forwardGroups, rdForkTarget } from '../snr/targets.js';
 
 export class IscFeature implements Feature {
   readonly name = 'isc';
 
+  /** `snr` builds the RASL forks to the owner's other RDs (without it RASL rings the devices only). */
+  constructor(private readonly snr?: SnrForkSource) {}
+
   onInvite(inv: IncomingInvite, caller: Caller, ctx: FeatureContext): boolean {
+    const arrivedAt = Date.now();
     const m = ctx.directory.mobilityParameters();
     // ISC-01: only calls placed inside the enterprise (a registered phone).
     if (!m.rerouteRemoteDestinationCallsToEnterpriseNumber || caller.kind !== 'device') return false;
@@ -35,9 +41,9 @@ export class IscFeature implements Feature {
     const found = ctx.directory.findRemoteDestinationByNumber(dialled);
     if (found.kind !== 'unique') return false; // CID-04: no match or not unique: an ordinary call
     const rd = found.value;
-    const owner = ownerOf(ctx.directory, rd);
-    if (owner === undefined) return false;
-    const { user, line, rerouteCss } = owner;
+    const owner = rdOwner(ctx.directory, rd);
+    if (owner === undefined || owner.line === undefined) return false;
+    const { user, line } = owner;
     const deps = { directory: ctx.directory, router: ctx.router, domain: ctx.config.domain };
     // ISC-05: the owner's forward-all, unless ignored (the default).
     if (!m.ignoreCallForwardAllOnEnterpriseDn && line.callForwardAll !== null && line.callForwardAll !== '') {
@@ -48,42 +54,28 @@ export class IscFeature implements Feature {
         return true;
       }
     }
-    const ft = rdForkTarget(deps, rd, rerouteCss, line, caller);
+    const ft = rdForkTarget(deps, rd, owner.parent.rerouteCss, line, caller);
     if (!ft.ok) return false;
     const targets: CallTarget[] = [{ ...ft.target, label: `rd:${rd.id}` }];
-    // ISC-06: ring all shared lines (desk phones and the mobile client over IP) as well.
-    if (m.ringAllSharedLines) targets.push(...ctx.router.lineTargets(line, caller));
+    if (m.ringAllSharedLines) {
+      // ISC-06: ring all shared lines (desk phones and the mobile client over IP) as well, and the
+      // owner's other RDs as SNR forks (D-51): not the dialled RD a second time; SNR itself never
+      // forks back to a calling RD (ANC-04).
+      targets.push(...ctx.router.lineTargets(line, caller));
+      targets.push(...(this.snr?.forksFor(line, caller, { exclude: [rd.id], arrivedAt }) ?? []));
+    }
     ctx.log.info({ callId: inv.request.callId, rd: rd.id, user: user.userId, forks: targets.length }, 'ISC: call to a remote destination anchored');
     const call = ctx.startCall(inv, [targets], {
       onConnected: (c) => {
-        // §9: the called mobile user gets mid-call features and desk pickup on the RD leg.
-        if (c.answeredTarget?.label === `rd:${rd.id}`) ctx.midCall?.attach({ call: c, userSide: 'b', user, line });
-        ctx.anchored?.update(c.id, { state: 'connected', ...(c.answeredTarget?.label === `rd:${rd.id}` ? { userRole: 'RD' } : { userRole: 'DESK' }) });
+        // §9: the called mobile user gets mid-call features and desk pickup on an RD leg (the
+        // dialled one or a RASL fork, labelled rd:/mi: by SNR).
+        const onRd = /^(rd|mi):/.test(c.answeredTarget?.label ?? '');
+        if (onRd) ctx.midCall?.attach({ call: c, userSide: 'b', user, line });
+        ctx.anchored?.update(c.id, { state: 'connected', userRole: onRd ? 'RD' : 'DESK' });
       },
       onEnd: (c) => ctx.anchored?.end(c.id),
     });
     ctx.anchored?.register(call, { origin: 'isc', user: user.userId, line: line.number, farSide: 'a', anchored: true });
     return true;
   }
-}
-
-/** The user an RD belongs to, their enterprise line and the RD parent's rerouting CSS. */
-function ownerOf(dir: Directory, rd: RemoteDestination): { user: EndUser; line: EnterpriseLine; rerouteCss: string | null } | undefined {
-  let ownerId: string | null = null;
-  let rerouteCss: string | null = null;
-  if (rd.parent.kind === 'rdProfile') {
-    const p = dir.rdProfiles.get(rd.parent.id);
-    ownerId = p?.ownerUser ?? null;
-    rerouteCss = p?.rerouteCss ?? null;
-  } else {
-    const d = dir.devices.get(rd.parent.id);
-    if (d !== undefined && d !== null && d.kind === 'mobileClient') {
-      ownerId = d.ownerUser;
-      rerouteCss = d.rerouteCss;
-    }
-  }
-  const user = ownerId === null ? undefined : (dir.users.get(ownerId) ?? undefined);
-  const line = user?.primaryLine === null || user === undefined ? undefined : (dir.lines.get(user.primaryLine) ?? undefined);
-  if (user === undefined || line === undefined) return undefined;
-  return { user, line, rerouteCss };
 }

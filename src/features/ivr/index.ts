@@ -6,4 +6,4 @@ export { openSharedDtmfEvents, dtmfEventsFromEnv, type DtmfEventSource, type Sha
 export { IvrCall, type IvrCallDeps, REPEAT_FOREVER } from './ivr-call.js';
 export { onBehalfOf, routeDestination, isBlockedEntry, placeAndBridge, type OnBehalf, type RoutedDestination, type PlaceResult } from './place-call.js';
 export { startIvrServices, ivrOptionsFromEnv, type IvrOptions, type IvrServices } from './services.js';
-export { registerTwoStage, type TwoStageInfo } from './anchored-call.js';
+export { anchorTwoStage, type AnchoredTwoStage, type TwoStageInfo } from './anchored-call.js';

@@ -5,7 +5,7 @@
  * A digit pressed while a prompt plays stops the prompt (barge-in).
  */
 import { AnsweredBridge } from '../../b2bua/answered-bridge.js';
-import type { CallLogger } from '../../b2bua/call.js';
+import type { AdoptedLegs, CallLogger } from '../../b2bua/call.js';
 import type { DtmfLegs } from '../../media/dtmf-leg.js';
 import type { MediaAnchor } from '../../media/media-anchor.js';
 import type { IncomingInvite } from '../../sip/ua/incoming-invite.js';
@@ -172,6 +172,32 @@ export class IvrCall {
   done(): Promise<void> {
     if (this.ended) return Promise.resolve();
     return new Promise((r) => this.endWaiters.push(r));
+  }
+
+  /**
+   * The connected two-stage call leaves the IVR for a B2BCall (anchored-call.ts): digits are no
+   * longer collected here and `adopt` gets both legs; done() then resolves when `adopt`'s call
+   * ends. False when the call is not bridged (nothing changed), or when `adopt` did not take
+   * the legs (they are released then, as by release()).
+   */
+  handOver(adopt: (legs: AdoptedLegs) => { ended: Promise<void> } | undefined): boolean {
+    if (this.ended) return false;
+    const legs = this.bridge.handOver();
+    if (legs === undefined) return false;
+    // The mid-call feature subscribes to this leg in `adopt`: unsubscribing after it keeps the
+    // leg's DTMF-05 method lock.
+    const taken = adopt(legs);
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.digits.close();
+    if (taken === undefined) {
+      for (const d of [legs.aDialog, legs.bDialog]) if (d.state !== 'terminated') void this.deps.ua.bye(d);
+      void this.deps.anchor.delete({ callId: this.callId }).catch(() => undefined);
+      this.finish();
+      return false;
+    }
+    void taken.ended.then(() => this.finish());
+    return true;
   }
 
   /** Hang up everything (BYE to the caller, the outbound leg, media). */

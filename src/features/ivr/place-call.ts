@@ -12,6 +12,7 @@
 import type { CallTarget } from '../../b2bua/call.js';
 import { parseBlockedNumbers } from '../../config/dialable.js';
 import type { Directory } from '../../directory/directory.js';
+import { type RdParentInfo, clientParent, profileParent, rdParent } from '../../directory/rd-owner.js';
 import type { EndUser, EnterpriseLine, RemoteDestination } from '../../directory/types.js';
 import type { Caller, Router } from '../../routing/router.js';
 import type { SipRequest } from '../../sip/message/message.js';
@@ -33,17 +34,16 @@ export interface OnBehalf {
 export function onBehalfOf(directory: Directory, userId: string, identity?: RemoteDestination): OnBehalf | undefined {
   const user = directory.findUser(userId);
   if (user === undefined) return undefined;
-  const profile =
-    (identity?.parent.kind === 'rdProfile' ? directory.rdProfiles.get(identity.parent.id) : undefined) ?? directory.rdProfiles.list(userId)[0];
-  let owner: { kind: 'rdProfile' | 'mobileClient'; id: string; css: string | null; lines: string[] } | undefined;
-  if (profile !== undefined) owner = { kind: 'rdProfile', id: profile.id, css: profile.css, lines: profile.lines };
-  else {
-    const devId = identity?.parent.kind === 'mobileClient' ? identity.parent.id : undefined;
-    const dev =
-      (devId !== undefined ? directory.devices.get(devId) : undefined) ??
-      directory.devices.list({ ownerUser: userId, kind: 'mobileClient' }).find((d) => directory.mobilityIdentityOf(d.id) !== undefined);
-    if (dev !== undefined) owner = { kind: 'mobileClient', id: dev.id, css: dev.css, lines: dev.lines };
-  }
+  // GEN-06: the identity's own RD profile, else the user's first; with no RD profile, the mobile
+  // client (the identity's own, else the user's one with an MI). rdParent is ANC-01's lookup too.
+  const own = identity === undefined ? undefined : rdParent(directory, identity);
+  const profile = own?.kind === 'rdProfile' ? own : directory.rdProfiles.list(userId).map(profileParent)[0];
+  const client = (): RdParentInfo | undefined => {
+    if (own?.kind === 'mobileClient') return own;
+    const dev = directory.devices.list({ ownerUser: userId, kind: 'mobileClient' }).find((d) => directory.mobilityIdentityOf(d.id) !== undefined);
+    return dev?.kind === 'mobileClient' ? clientParent(dev) : undefined;
+  };
+  const owner = profile ?? client();
   if (owner === undefined) return undefined;
   const lineId = user.primaryLine ?? owner.lines[0];
   const line = lineId === undefined ? undefined : directory.lines.get(lineId);

@@ -88,9 +88,10 @@ export async function handoutByNumber(deps: HandoutDeps, inv: IncomingInvite, ca
     return false;
   };
   if (caller.kind !== 'trunk' || caller.callingNumber === null) return refuse('no caller ID');
-  const found = ctx.directory.findRemoteDestinationByNumber(caller.callingNumber);
-  if (found.kind !== 'unique' || !found.value.isMobilityIdentity || found.value.parent.kind !== 'mobileClient') return refuse('caller ID is no mobility identity');
-  const deviceId = found.value.parent.id;
+  // The router's one caller-ID lookup (CID-02..04).
+  const mi = caller.callingRd;
+  if (mi === undefined || !mi.isMobilityIdentity || mi.parent.kind !== 'mobileClient') return refuse('caller ID is no mobility identity');
+  const deviceId = mi.parent.id;
   // D-28: the device's most recent connected VoIP call.
   let best: { call: B2BCall; side: 'a' | 'b' } | undefined;
   for (const call of calls) {

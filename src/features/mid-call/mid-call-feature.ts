@@ -1,13 +1,16 @@
 /**
  * Mid-call features and desk pickup (spec §7, §9; issue #5): features that connect an
- * anchored call to a user's PSTN leg (SNR when an RD answers) attach it here
+ * anchored call to a user's PSTN leg (SNR when an RD answers; ANC, DVO-F, ISC; MVA and EFA
+ * two-stage calls once handed to a B2BCall, ivr/anchored-call.ts) attach it here
  * (FeatureContext.midCall.attach); this feature then
  *  - collects feature codes on that leg (SIP INFO and RFC 4733, DTMF-01..05): *81 hold,
  *    *82 exclusive hold, *83 resume, *74 session handoff (session.ts);
  *  - keeps the far end on MoH when the user leg releases and offers the call to the desk
  *    phones of the line (RFC 4235 dialog event, DPU-01), for maxWaitTimeForDeskPickupMs;
  *  - takes the desk's INVITE with Replaces naming the offered dialog, or the deskPickupCode
- *    (D-15), as the new user side (DPU-03). Any other INVITE with Replaces gets 481.
+ *    (D-15), as the new user side (DPU-03). Any other INVITE with Replaces gets 481;
+ *  - serves park retrieval (MID-07) and park reversion (D-20, park-reversion.ts), and keeps
+ *    the EFA conferences (MID-08), shown in the live calls view while they run.
  */
 import { type B2BCall, observeCall } from '../../b2bua/call.js';
 import type { ReferDecision } from '../../b2bua/transfer.js';
@@ -26,6 +29,8 @@ import { EfaSequences, type EfaSequenceHost } from './efa-sequences.js';
 import { ConferenceCall } from '../../b2bua/conference-call.js';
 import type { Dialog } from '../../sip/dialog/dialog.js';
 import { MidCallSession, type MidCallHandle } from './session.js';
+import { ParkReversion } from './park-reversion.js';
+import type { SnrForkSource } from '../snr/snr-feature.js';
 
 /** What other features use (FeatureContext.midCall). */
 export interface MidCallApi {
@@ -46,6 +51,18 @@ export class MidCallFeature implements Feature, MidCallApi, EfaSequenceHost {
   private media: MediaServices | undefined;
   /** Sessions by call id (the B2BCall's A-leg Call-ID). */
   private readonly sessions = new Map<string, MidCallSession>();
+  /** D-20: parked calls not retrieved in time ring the parking user's line again. */
+  readonly reversion: ParkReversion;
+
+  /** `snr` builds the SNR forks of a park reversion (D-20: desk plus SNR). */
+  constructor(snr?: SnrForkSource) {
+    this.reversion = new ParkReversion({
+      ctx: () => this.ctx,
+      snr,
+      isParked: (number, s) => this.parked(number) === s,
+      unpark: (number) => this.parkSlots.delete(number),
+    });
+  }
 
   start(ctx: FeatureContext): void {
     this.ctx = ctx;
@@ -80,6 +97,7 @@ export class MidCallFeature implements Feature, MidCallApi, EfaSequenceHost {
         s.end();
         if (this.sessions.get(h.call.id) === s) this.sessions.delete(h.call.id);
         for (const [n, x] of this.parkSlots) if (x === s) this.parkSlots.delete(n);
+        this.reversion.cancel(s);
       },
     });
   }
@@ -100,6 +118,7 @@ export class MidCallFeature implements Feature, MidCallApi, EfaSequenceHost {
 
   parkOn(number: string, s: MidCallSession): void {
     this.parkSlots.set(number, s);
+    this.reversion.arm(number, s);
   }
 
   /** Conferences running (MID-08). */
@@ -111,13 +130,19 @@ export class MidCallFeature implements Feature, MidCallApi, EfaSequenceHost {
     if (ctx === undefined || this.media === undefined || far === undefined) return false;
     // The mixer binds where the launched rtpengine does (the media-facing address).
     const mixer = await this.media.createConference({ host: ctx.config.media.rtpengine?.host ?? '127.0.0.1' });
-    const cc = new ConferenceCall(mixer, ctx.ua, ctx.log, (c) => this.conferences.delete(c));
+    const cc = new ConferenceCall(mixer, ctx.ua, ctx.log, (c) => {
+      this.conferences.delete(c);
+      ctx.anchored?.untrackLive(c.id);
+    });
     this.conferences.add(cc);
+    // The live calls view lists it (feature 'conference') until it ends.
+    ctx.anchored?.trackLive(cc);
     // The far end leaves the anchored call (which ends: the user's RD leg gets a BYE, D-19)…
     s.call.surrenderLeg(far, 'conference');
     // …and joins the mix with the consult target and the EFA2 leg.
     let n = 0;
-    for (const d of [far, ...legs]) if (await cc.join(d)) n++;
+    const roles = ['FAR', 'TARGET', 'EFA2']; // `legs`: the consult target's, then the EFA2 leg (efa-sequences.ts)
+    for (const [i, d] of [far, ...legs].entries()) if (await cc.join(d, roles[i])) n++;
     if (n < 2) {
       await cc.end();
       return false;
@@ -143,6 +168,7 @@ export class MidCallFeature implements Feature, MidCallApi, EfaSequenceHost {
       return;
     }
     this.parkSlots.delete(number);
+    this.reversion.cancel(s);
     void s
       .retrieve(inv)
       .then((ok) => {
@@ -220,6 +246,7 @@ export class MidCallFeature implements Feature, MidCallApi, EfaSequenceHost {
   }
 
   close(): void {
+    this.reversion.close();
     for (const c of this.conferences) void c.end();
     for (const s of this.sessions.values()) s.end();
     this.sessions.clear();

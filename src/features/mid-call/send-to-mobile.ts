@@ -55,9 +55,9 @@ async function run(deps: SendToMobileDeps, call: B2BCall, side: 'a' | 'b', refer
   const farSide = side === 'a' ? 'b' : 'a';
   const far = call.legOf(farSide);
   if (far === undefined) return void (await notify(481));
-  const farParty = { callId: call.id, tag: far.remoteTag };
+  const farParty = { callId: call.id, tag: call.mediaTagOf(farSide) ?? far.remoteTag };
   // RDPU-05: the far end waits on MoH, offered for resume on the line, while the RDs ring.
-  await media.holdWithMoh(farParty, { holderTag: c.referrer.remoteTag });
+  await media.holdWithMoh(farParty, { holderTag: call.mediaTagOf(side) ?? c.referrer.remoteTag });
   const lineUri = `sip:${line.number}@${ctx.config.domain}`;
   ctx.dialogEvents?.publish(line.number, [heldDialog({ id: call.id, callId: far.callId, localTag: far.localTag, remoteTag: far.remoteTag, lineUri, farUri: far.remoteUri.uri.toString() })]);
   let held = true;
@@ -86,11 +86,12 @@ async function run(deps: SendToMobileDeps, call: B2BCall, side: 'a' | 'b', refer
   }
   await notify(480);
   // The desk resumes the call with a re-INVITE on its dialog: MoH stops then.
-  call.onReinvite = (s) => {
+  const onResume = (s: 'a' | 'b'): void => {
     if (s !== side) return;
-    call.onReinvite = undefined;
+    call.removeReinviteListener(onResume);
     void unhold();
   };
+  call.addReinviteListener(onResume);
 }
 
 /** RDPU-02/03: one fork per mobile-phone RD, routed like an SNR fork, Answer Too Soon/Late kept. */

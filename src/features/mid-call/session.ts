@@ -1,10 +1,13 @@
 /**
  * Mid-call control of one anchored call whose user side is a PSTN leg (an RD that answered
- * an SNR fork, spec §7, §9): feature codes on that leg (DTMF-02), hold / exclusive hold /
+ * an SNR fork, the mobile that placed an MVA/EFA two-stage call, spec §7, §9): feature codes
+ * on that leg (DTMF-02), hold / exclusive hold /
  * resume with music on hold for the FAR leg (MID-02..04), session handoff to the desk
  * (HO-01..05), and desk pickup when the user-side leg releases (DPU-01..05).
+ * Media is addressed by the call's media tags (B2BCall.mediaTagOf), which for an adopted
+ * two-stage call differ from the far dialog's remote tag.
  */
-import type { B2BCall, CallTarget, IncomingLeg } from '../../b2bua/call.js';
+import type { B2BCall, CallTarget, IncomingLeg, LegRequestListener } from '../../b2bua/call.js';
 import type { EndUser, EnterpriseLine } from '../../directory/types.js';
 import type { DtmfLegs } from '../../media/dtmf-leg.js';
 import type { MediaServices } from '../../media/media-services.js';
@@ -40,6 +43,8 @@ export class MidCallSession {
   handoffRinging = false;
   private readonly codes: FeatureCodeCollector;
   private unsubscribeDigits: (() => void) | undefined;
+  /** Feeds the user leg's INFO digits to `codes` (a B2BCall listener while digits are collected). */
+  private onInfo: LegRequestListener | undefined;
   private pickupTimer: NodeJS.Timeout | undefined;
   private offered = false;
   /** Something of this call is shown on the line (dialog event package). */
@@ -72,19 +77,20 @@ export class MidCallSession {
     return this.call.legOf(this.farSide);
   }
 
+  /** The far end's media tag (MoH, tones are played to it). */
   private get farTag(): string {
-    return this.call.legOf(this.farSide)?.remoteTag ?? '';
+    return this.call.mediaTagOf(this.farSide) ?? '';
   }
 
   /** Start listening on the user leg; the call tells us when that leg is lost. */
   start(): void {
-    const leg = this.call.legOf(this.h.userSide);
-    if (leg === undefined) return;
-    const userTag = leg.remoteTag;
+    const userTag = this.call.mediaTagOf(this.h.userSide);
+    if (userTag === undefined) return;
     this.unsubscribeDigits = this.d.dtmf.subscribe(this.call.id, userTag, (x) => this.codes.push(x.digit));
-    this.call.onInfo = (side, info) => {
+    this.onInfo = (side, info) => {
       if (side === this.h.userSide && this.state !== 'moved') this.d.dtmf.feedInfo(info, { callId: this.call.id, tag: userTag });
     };
+    this.call.addInfoListener(this.onInfo);
     this.publishLine(false);
     if (this.h.userSide === 'b') this.call.onCalleeLost = () => this.onUserLegLost();
     // The caller side is the user's (an anchored inbound RD call): unless another feature keeps
@@ -93,6 +99,8 @@ export class MidCallSession {
   }
 
   private stopDigits(): void {
+    if (this.onInfo !== undefined) this.call.removeInfoListener(this.onInfo);
+    this.onInfo = undefined;
     this.unsubscribeDigits?.();
     this.unsubscribeDigits = undefined;
     this.codes.stop();
@@ -125,7 +133,7 @@ export class MidCallSession {
 
   /** MID-02/03: the FAR leg hears MoH, the user leg silence; hold (not exclusive) is offered to the desk. */
   private async hold(exclusive: boolean): Promise<void> {
-    const userTag = this.call.legOf(this.h.userSide)?.remoteTag;
+    const userTag = this.call.mediaTagOf(this.h.userSide);
     this.setState(exclusive ? 'exclusiveHeld' : 'held');
     if (exclusive) this.exclusiveSince = Date.now();
     await this.d.media.holdWithMoh({ callId: this.call.id, tag: this.farTag }, userTag === undefined ? {} : { holderTag: userTag });
@@ -152,6 +160,9 @@ export class MidCallSession {
     this.handoffRinging = false;
     this.d.log.info({ callId: this.call.id, status }, 'session handoff');
     if (status < 300) this.moved();
+    // HO-04 (S1:933): an unanswered handoff is cleared "and the Remote In Use state is removed
+    // from the user's desk phone line"; the call goes on at the mobile.
+    else this.withdrawOffer();
   }
 
   /** The desk phones on the user's line, presenting the far party, with `ringTimeoutMs`. */
@@ -267,10 +278,21 @@ export class MidCallSession {
     return ok;
   }
 
+  /** D-20 park reversion: the leg that answered the call to the parking user's line takes the user side. */
+  async revertTo(leg: IncomingLeg): Promise<boolean> {
+    if (this.state !== 'parked') {
+      leg.abandon(481);
+      return false;
+    }
+    await this.d.media.stopMoh({ callId: this.call.id, tag: this.farTag });
+    const ok = await this.call.swapIn(this.h.userSide, leg);
+    if (ok) this.moved();
+    return ok;
+  }
+
   /** The user side is now a desk leg: mid-call codes no longer apply (DTMF-02). */
   private moved(): void {
     this.stopDigits();
-    this.call.onInfo = undefined;
     if (this.h.userSide === 'b') this.call.onCalleeLost = undefined;
     this.withdrawOffer('replaced');
     this.setState('moved');

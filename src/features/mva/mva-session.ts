@@ -17,7 +17,7 @@ import type { RemoteDestination } from '../../directory/types.js';
 import type { Caller } from '../../routing/router.js';
 import type { IncomingInvite } from '../../sip/ua/incoming-invite.js';
 import type { FeatureContext } from '../feature.js';
-import { registerTwoStage } from '../ivr/anchored-call.js';
+import { anchorTwoStage } from '../ivr/anchored-call.js';
 import { IvrCall } from '../ivr/ivr-call.js';
 import { onBehalfOf, placeAndBridge, routeDestination } from '../ivr/place-call.js';
 import type { PromptName } from '../ivr/prompts.js';
@@ -107,8 +107,8 @@ export async function runMva(inv: IncomingInvite, caller: TrunkCaller, called: s
   const pinCheckBase = { service: 'mva' as const, callingNumber: caller.callingNumber, calledNumber: called };
 
   // ------------------------------------------------------------ identification (MVA-03, MVA-09)
-  const cid = caller.callingNumber === null ? undefined : dir.findRemoteDestinationByNumber(caller.callingNumber);
-  const byCallerId = cid?.kind === 'unique' ? cid.value : undefined;
+  // The router's one caller-ID lookup (CID-02..04).
+  const byCallerId = caller.callingRd;
   let userId: string | undefined;
   let identity: RemoteDestination | undefined;
   for (;;) {
@@ -209,7 +209,8 @@ export async function runMva(inv: IncomingInvite, caller: TrunkCaller, called: s
     if (r.kind === 'connected') {
       // GEN-02: an MVA call is anchored (mid-call features, desk and RD pickup).
       record.anchored = true;
-      record.anchoredId = registerTwoStage(ctx, call, { origin: 'mva', userId: userId!, lineId: ob?.line.id ?? null });
+      // (routed.ok implies an on-behalf profile.) The call becomes a B2BCall with mid-call features.
+      record.anchoredId = anchorTwoStage(ctx, call, { origin: 'mva', user: ob!.user, line: ob!.line }).anchoredId;
       await call.done();
       end('connected');
       return 'done';

@@ -53,6 +53,24 @@ export interface SnrOptions {
   now?: () => Date;
 }
 
+export interface SnrForkOptions {
+  /** RDs not to fork to (already rung by another leg of the call, e.g. ISC's rerouted leg). */
+  exclude?: readonly string[];
+  /** When the call reached the DN: Delay Before Ringing counts from here (D-11). Default: now. */
+  arrivedAt?: number;
+  /**
+   * The call cannot confirm a branch (CallTarget.confirm: a new leg of a running call,
+   * b2bua/new-leg.ts): user-control RDs get timer control instead (Answer Too Soon, VMA-01),
+   * rather than being accepted without a key press.
+   */
+  timerControlOnly?: boolean;
+}
+
+/** SNR forks for calls other features run (ISC RASL, D-51; park reversion, D-20). */
+export interface SnrForkSource {
+  forksFor(line: EnterpriseLine, caller: Caller, opts?: SnrForkOptions): CallTarget[];
+}
+
 /**
  * Options from the environment:
  *   MA_SNR_DTMF_EVENTS   host:port rtpengine's --dtmf-log-dest points at. The server itself now
@@ -111,7 +129,7 @@ interface SnrCall {
   callerTrunk: boolean;
 }
 
-export class SnrFeature implements Feature {
+export class SnrFeature implements Feature, SnrForkSource {
   readonly name = 'snr';
   private ctx: FeatureContext | undefined;
   private metrics: SnrMetrics | undefined;
@@ -212,65 +230,7 @@ export class SnrFeature implements Feature {
     const skipped = (why: SkipReason): void => this.metrics?.skipped.inc({ reason: why });
 
     // SNR-01/02: every eligible RD/MI of the parents (RD profiles, mobile clients) sharing the line.
-    const party = callingPartyOf(caller);
-    const callerRdId = this.callerRd(caller, dir);
-    const at = this.options.now?.() ?? new Date();
-    const silenced = new Set<string>(); // devices whose VoIP registration must not ring (DM-02 snr, DM-06)
-    const forks: Fork[] = [];
-    for (const p of this.parentsOn(line, dir)) {
-      const user = dir.findUser(p.owner);
-      let mode: MiMode | undefined;
-      if (p.device !== undefined) {
-        const aorUser = p.device.aor === null ? undefined : /^sips?:([^@]+)@/i.exec(p.device.aor)?.[1];
-        // DM-04 / D-24: the registered Contacts with their parameters (`+mobility-inbound="snr"`).
-        const now = Date.now();
-        mode = miMode(p.device, aorUser === undefined ? [] : ctx.registrar.lookup(aorUser).map((b) => contactValue(b, now)));
-        if (mode === 'snr' || p.device.dndEnabled) silenced.add(p.device.id);
-      }
-      const rds = dir
-        .listRemoteDestinations(p.owner)
-        .filter((rd) => rd.parent.kind === p.kind && rd.parent.id === p.id)
-        .slice(0, MAX_RDS_PER_USER);
-      for (const rd of rds) {
-        if (p.device !== undefined && !p.device.hasCellularRadio) {
-          skipped('noCellularRadio'); // DM-01: tablets are not eligible for SNR
-          continue;
-        }
-        const why = skipReason({
-          rd,
-          user,
-          parentDnd: p.dnd,
-          miMode: rd.isMobilityIdentity ? mode : undefined,
-          callerRdId,
-          party,
-          at,
-          schedule: rd.ringSchedule === null ? null : (dir.ringSchedules.get(rd.ringSchedule) ?? 'missing'),
-          lists: (id) => dir.accessLists.get(id),
-          timeZone: user?.timeZone ?? 'UTC',
-        });
-        if (why !== undefined) {
-          skipped(why);
-          continue;
-        }
-        const ft = rdForkTarget(deps, rd, p.rerouteCss, line, caller);
-        if (!ft.ok) {
-          skipped(ft.why);
-          ctx.log.warn({ rd: rd.id, number: rd.number, why: ft.why }, 'SNR: remote destination cannot be reached');
-          continue;
-        }
-        // LIM-04: leave out RD forks, never the primary call, when the trunk is full.
-        const max = ft.trunk.maxConcurrentCalls;
-        if (max !== null) {
-          const inbound = caller.kind === 'trunk' && caller.trunk.id === ft.trunk.id ? 1 : 0;
-          const planned = forks.filter((f) => f.trunk.id === ft.trunk.id).length;
-          if ((this.trunkUse.get(ft.trunk.id) ?? 0) + inbound + planned >= max) {
-            skipped('trunkFull');
-            continue;
-          }
-        }
-        forks.push({ rd, owner: p.owner, kind: rd.isMobilityIdentity ? 'mi' : 'rd', target: ft.target, trunk: ft.trunk });
-      }
-    }
+    const { forks, silenced } = this.eligibleForks(line, caller, ctx, new Set());
     const desk = deskTargets.filter((t) => !silenced.has(deskDeviceOf(t) ?? ''));
 
     // SNR-07 / D-10: a user with two SNR calls up gets the third one sent to voicemail (or desk only).
@@ -325,20 +285,7 @@ export class SnrFeature implements Feature {
       return x;
     });
     const forkOut = forks.map((f) => {
-      const tm = forkTimers(f.rd, m.voicemailSelectionPolicy, Date.now() - arrivedAt);
-      this.warnTimers(ctx, line, noAnswerMs, f.rd);
-      const t: CallTarget = {
-        ...f.target,
-        label: `${f.kind}:${f.rd.id}`,
-        delayMs: tm.delayMs,
-        ringTimeoutMs: tm.answerTooLateMs,
-        answerTooSoonMs: tm.answerTooSoonMs,
-        noEarlyMedia: true,
-      };
-      if (tm.policy === 'userControl') {
-        const settings = { promptDelayMs: m.userControlPromptDelayMs, dtmfWaitMs: m.userControlDtmfWaitMs };
-        t.confirm = (c) => this.confirm(c, settings);
-      }
+      const t = this.forkTarget(ctx, f, line, noAnswerMs, arrivedAt);
       t.onEvent = (e) => this.onForkEvent(st, t, f.kind, f.trunk.id, e);
       return t;
     });
@@ -377,6 +324,120 @@ export class SnrFeature implements Feature {
     return [[...deskOut, ...forkOut]];
   }
 
+  /**
+   * SNR-01/02: a fork per eligible RD/MI of the parents (RD profiles, mobile clients) sharing
+   * the line, and the devices whose VoIP registration must not ring (DM-02 snr, DM-06).
+   * `exclude`: RDs another leg of the call already rings (ISC's rerouted leg).
+   */
+  private eligibleForks(line: EnterpriseLine, caller: Caller, ctx: FeatureContext, exclude: ReadonlySet<string>): { forks: Fork[]; silenced: Set<string> } {
+    const dir = ctx.directory;
+    const deps: TargetDeps = { directory: dir, router: ctx.router, domain: ctx.config.domain };
+    const skipped = (why: SkipReason): void => this.metrics?.skipped.inc({ reason: why });
+    const party = callingPartyOf(caller);
+    // ANC-04: never back to the RD/MI the call comes from (the router's one caller-ID lookup).
+    const callerRdId = caller.kind === 'trunk' ? caller.callingRd?.id : undefined;
+    const at = this.options.now?.() ?? new Date();
+    const silenced = new Set<string>(); // devices whose VoIP registration must not ring (DM-02 snr, DM-06)
+    const forks: Fork[] = [];
+    for (const p of this.parentsOn(line, dir)) {
+      const user = dir.findUser(p.owner);
+      let mode: MiMode | undefined;
+      if (p.device !== undefined) {
+        const aorUser = p.device.aor === null ? undefined : /^sips?:([^@]+)@/i.exec(p.device.aor)?.[1];
+        // DM-04 / D-24: the registered Contacts with their parameters (`+mobility-inbound="snr"`).
+        const now = Date.now();
+        mode = miMode(p.device, aorUser === undefined ? [] : ctx.registrar.lookup(aorUser).map((b) => contactValue(b, now)));
+        if (mode === 'snr' || p.device.dndEnabled) silenced.add(p.device.id);
+      }
+      const rds = dir
+        .listRemoteDestinations(p.owner)
+        .filter((rd) => rd.parent.kind === p.kind && rd.parent.id === p.id)
+        .slice(0, MAX_RDS_PER_USER);
+      for (const rd of rds) {
+        if (exclude.has(rd.id)) continue;
+        if (p.device !== undefined && !p.device.hasCellularRadio) {
+          skipped('noCellularRadio'); // DM-01: tablets are not eligible for SNR
+          continue;
+        }
+        const why = skipReason({
+          rd,
+          user,
+          parentDnd: p.dnd,
+          miMode: rd.isMobilityIdentity ? mode : undefined,
+          callerRdId,
+          party,
+          at,
+          schedule: rd.ringSchedule === null ? null : (dir.ringSchedules.get(rd.ringSchedule) ?? 'missing'),
+          lists: (id) => dir.accessLists.get(id),
+          timeZone: user?.timeZone ?? 'UTC',
+        });
+        if (why !== undefined) {
+          skipped(why);
+          continue;
+        }
+        const ft = rdForkTarget(deps, rd, p.rerouteCss, line, caller);
+        if (!ft.ok) {
+          skipped(ft.why);
+          ctx.log.warn({ rd: rd.id, number: rd.number, why: ft.why }, 'SNR: remote destination cannot be reached');
+          continue;
+        }
+        // LIM-04: leave out RD forks, never the primary call, when the trunk is full.
+        const max = ft.trunk.maxConcurrentCalls;
+        if (max !== null) {
+          const inbound = caller.kind === 'trunk' && caller.trunk.id === ft.trunk.id ? 1 : 0;
+          const planned = forks.filter((f) => f.trunk.id === ft.trunk.id).length;
+          if ((this.trunkUse.get(ft.trunk.id) ?? 0) + inbound + planned >= max) {
+            skipped('trunkFull');
+            continue;
+          }
+        }
+        forks.push({ rd, owner: p.owner, kind: rd.isMobilityIdentity ? 'mi' : 'rd', target: ft.target, trunk: ft.trunk });
+      }
+    }
+    return { forks, silenced };
+  }
+
+  /** §6.2/§6.3 on one fork: Delay Before Ringing from `arrivedAt`, Answer Too Soon/Late, user control. */
+  private forkTarget(ctx: FeatureContext, f: Fork, line: EnterpriseLine, noAnswerMs: number, arrivedAt: number, timerControlOnly = false): CallTarget {
+    const m = ctx.directory.mobilityParameters();
+    const rd = timerControlOnly ? { ...f.rd, snrVoicemailPolicy: 'timerControl' as const } : f.rd;
+    const tm = forkTimers(rd, m.voicemailSelectionPolicy, Date.now() - arrivedAt);
+    this.warnTimers(ctx, line, noAnswerMs, f.rd);
+    const t: CallTarget = {
+      ...f.target,
+      label: `${f.kind}:${f.rd.id}`,
+      delayMs: tm.delayMs,
+      ringTimeoutMs: tm.answerTooLateMs,
+      answerTooSoonMs: tm.answerTooSoonMs,
+      noEarlyMedia: true,
+    };
+    if (tm.policy === 'userControl') {
+      const settings = { promptDelayMs: m.userControlPromptDelayMs, dtmfWaitMs: m.userControlDtmfWaitMs };
+      t.confirm = (c) => this.confirm(c, settings);
+    }
+    return t;
+  }
+
+  /**
+   * SnrForkSource: the SNR forks of a call SNR does not run itself (ISC's RASL forks to the
+   * user's other RDs, D-51; park reversion, D-20). Same eligibility, timers and voicemail
+   * avoidance as lineTargets' forks, metrics counted; the call's own no-answer forward and
+   * the SNR-07 call count stay with the feature that runs the call.
+   */
+  forksFor(line: EnterpriseLine, caller: Caller, opts: SnrForkOptions = {}): CallTarget[] {
+    const ctx = this.ctx;
+    if (ctx === undefined) return [];
+    const arrivedAt = opts.arrivedAt ?? Date.now();
+    const m = ctx.directory.mobilityParameters();
+    const noAnswerMs = (line.noAnswerRingDurationS ?? m.forwardNoAnswerTimerS) * 1000;
+    const { forks } = this.eligibleForks(line, caller, ctx, new Set(opts.exclude ?? []));
+    return forks.map((f) => {
+      const t = this.forkTarget(ctx, f, line, noAnswerMs, arrivedAt, opts.timerControlOnly);
+      t.onEvent = (e) => this.countForkEvent(f.kind, e);
+      return t;
+    });
+  }
+
   // ------------------------------------------------------------ call events
   private onDeskEvent(st: SnrCall, t: CallTarget, e: BranchEvent): void {
     if (e.kind === 'won') {
@@ -393,11 +454,21 @@ export class SnrFeature implements Feature {
   }
 
   private onForkEvent(st: SnrCall, t: CallTarget, kind: DestinationKind, trunkId: string, e: BranchEvent): void {
+    this.countForkEvent(kind, e);
+    if (e.kind === 'launched') this.holdTrunk(st, t, trunkId);
+    else if (e.kind === 'failed') this.releaseTrunk(st, t);
+    else if (e.kind === 'won') {
+      st.answered = kind;
+      this.ctx?.anchored?.update(st.id, { userRole: 'RD', anchored: true });
+    }
+  }
+
+  /** Fork metrics (every SNR fork, whichever feature runs its call). */
+  private countForkEvent(kind: DestinationKind, e: BranchEvent): void {
     const mt = this.metrics;
     switch (e.kind) {
       case 'launched':
         mt?.forks.inc({ kind });
-        this.holdTrunk(st, t, trunkId);
         break;
       case 'answer-too-soon':
         mt?.answerTooSoon.inc({ kind });
@@ -409,12 +480,7 @@ export class SnrFeature implements Feature {
         if (e.why !== 'rejected') mt?.userControl.inc({ result: e.why });
         break;
       case 'won':
-        st.answered = kind;
         mt?.answers.inc({ kind });
-        this.ctx?.anchored?.update(st.id, { userRole: 'RD', anchored: true });
-        break;
-      case 'failed':
-        this.releaseTrunk(st, t);
         break;
       default:
         break;
@@ -510,13 +576,6 @@ export class SnrFeature implements Feature {
       out.push({ kind: 'mobileClient', id: d.id, owner: d.ownerUser, rerouteCss: d.rerouteCss, dnd: d.dndEnabled, device: d });
     }
     return out;
-  }
-
-  /** ANC-04: the RD/MI the call comes from (CID on the globalised, unreplaced number). */
-  private callerRd(caller: Caller, dir: Directory): string | undefined {
-    if (caller.kind !== 'trunk' || caller.callingNumber === null) return undefined;
-    const r = dir.findRemoteDestinationByNumber(caller.callingNumber);
-    return r.kind === 'unique' ? r.value.id : undefined;
   }
 
   /** TMR-04, logged once per line/RD/timer values. */

@@ -45,4 +45,36 @@ describe('call records API', () => {
     const list = (r.json() as { calls: { id: string; feature: string }[] }).calls;
     expect(list.map((c) => `${c.id}:${c.feature}`)).toEqual(['a-1:snr', 'a-2:basic']);
   });
+
+  it('lists calls features run outside the call map (trackLive: a conference) with their own legs, hangs them up, drops them on untrackLive', async () => {
+    const reg = new AnchoredCallRegistry();
+    let hungUp: string | undefined;
+    const conf = {
+      id: 'conference-m1',
+      state: 'connected',
+      startedAt: 5,
+      feature: 'conference',
+      legs: [
+        { leg: 'FAR', callId: 'c-far', from: '<sip:+19725553456@x>', to: '<sip:5001@x>', state: 'confirmed' },
+        { leg: 'EFA2', callId: 'c-efa2', from: '<sip:+14085557890@x>', to: '<sip:+14085556666@x>', state: 'confirmed' },
+      ],
+      hangup: (_by: string, why: string) => {
+        hungUp = why;
+        reg.untrackLive('conference-m1');
+      },
+    };
+    reg.trackLive(conf);
+    const calls = new Map([['a-1', { id: 'a-1', state: 'connected', startedAt: 1, a: { request: { get: () => undefined } } }]]);
+    api = await startApi({ calls, otherCalls: () => reg.liveCalls() });
+    const admin = await api.login(ADMIN);
+    const list = (await admin.req('GET', '/api/v1/calls')).json() as { calls: { id: string; feature: string; legs: { leg: string; callId: string }[] }[] };
+    expect(list.calls.map((c) => `${c.id}:${c.feature}`)).toEqual(['a-1:basic', 'conference-m1:conference']);
+    // Its parties are its legs: no stand-in A leg.
+    expect(list.calls[1]!.legs.map((l) => `${l.leg}:${l.callId}`)).toEqual(['FAR:c-far', 'EFA2:c-efa2']);
+    expect((await admin.req('DELETE', '/api/v1/calls/conference-m1')).statusCode).toBe(204);
+    expect(hungUp).toMatch(/via API/);
+    const after = (await admin.req('GET', '/api/v1/calls')).json() as { calls: { id: string }[] };
+    expect(after.calls.map((c) => c.id)).toEqual(['a-1']);
+    expect(reg.liveSize).toBe(0);
+  });
 });
