@@ -266,3 +266,54 @@ describe('§18.5 ISC', () => {
     await idle();
   });
 });
+
+describe('§12 ISC-06 / DM-02: the dialled number is the MI of a registered mobile client', () => {
+  const MI2 = '914085551111'; // Bob's mobility identity (+14085551111) on client M1, line 5002
+  let m1: Peer; // M1's VoIP registration
+  let contact = '';
+
+  beforeAll(async () => {
+    const [port] = await freePorts(1);
+    m1 = await startPeer(port!);
+  });
+  afterAll(async () => {
+    if (contact !== '') await registerContact(ts.udpPort, ts.fixture.credentials.M1, contact, 0);
+    await m1?.close();
+  });
+  beforeEach(() => {
+    m1.received.length = 0;
+    m1.dialogs.length = 0;
+    m1.onInvite = (inv) => setTimeout(() => bind(m1, inv.accept({ body: sdp(m1.port + 2), contentType: 'application/sdp' })), 100);
+  });
+
+  async function registerM1(params: string): Promise<void> {
+    if (contact !== '') expect(await registerContact(ts.udpPort, ts.fixture.credentials.M1, contact, 0)).toBe(200);
+    contact = `sip:m1@127.0.0.1:${m1.port}${params}`;
+    expect(await registerContact(ts.udpPort, ts.fixture.credentials.M1, contact)).toBe(200);
+  }
+
+  it('VoIP inbound mode: the VoIP registration rings instead of the cellular leg (no INVITE to the trunk)', async () => {
+    await registerM1('');
+    const r = await d3Dials(MI2);
+    expect(r.res.status).toBe(200);
+    expect(received(m1, 'INVITE')).toHaveLength(1);
+    expect(received(gw, 'INVITE')).toHaveLength(0);
+    expect(ts.server.anchored.byCallRef(ts.server.calls.values().next().value!.id)?.origin).toBe('isc');
+    await d3.stack.ua.bye(r.dialog!);
+    await until(() => m1.dialogs[0]!.state === 'terminated');
+    await idle();
+  });
+
+  it('"SNR inbound" mode (DM-04, DVO enabled): the cellular leg rings and the VoIP registration does not', async () => {
+    await registerM1(';mobility-inbound=snr');
+    const r = await d3Dials(MI2);
+    expect(r.res.status).toBe(200);
+    const invites = received(gw, 'INVITE');
+    expect(invites).toHaveLength(1);
+    expect(invites[0]!.uri.toString()).toContain('+14085551111');
+    expect(received(m1, 'INVITE')).toHaveLength(0);
+    await d3.stack.ua.bye(r.dialog!);
+    await until(() => gw.dialogs[0]!.state === 'terminated');
+    await idle();
+  });
+});

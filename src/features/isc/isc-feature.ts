@@ -9,7 +9,9 @@
  * phones (and mobile client over IP) ring too, and so do the owner's other RDs: those are SNR
  * forks (ISC-04, D-51) built by the SNR feature, with its eligibility, access lists, Delay
  * Before Ringing, Answer Too Soon/Late and voicemail avoidance (ISC-06). With
- * `ignoreCallForwardAllOnEnterpriseDn` off, the owner's forward-all wins (ISC-05).
+ * `ignoreCallForwardAllOnEnterpriseDn` off, the owner's forward-all wins (ISC-05). When the
+ * dialled number is the MI of a registered mobile client, DM-02 decides the leg: VoIP inbound
+ * rings the registration instead of the cellular leg, "SNR inbound" the cellular leg only.
  */
 import type { CallTarget } from '../../b2bua/call.js';
 import { rdOwner } from '../../directory/rd-owner.js';
@@ -17,7 +19,7 @@ import type { Caller } from '../../routing/router.js';
 import { uriUserDigits } from '../../sip/message/uri.js';
 import type { IncomingInvite } from '../../sip/ua/incoming-invite.js';
 import type { Feature, FeatureContext } from '../feature.js';
-import type { SnrForkSource } from '../snr/snr-feature.js';
+import { type SnrForkSource, deskDeviceOf } from '../snr/snr-feature.js';
 import { forwardGroups, rdForkTarget } from '../snr/targets.js';
 
 export class IscFeature implements Feature {
@@ -56,12 +58,22 @@ export class IscFeature implements Feature {
     }
     const ft = rdForkTarget(deps, rd, owner.parent.rerouteCss, line, caller);
     if (!ft.ok) return false;
-    const targets: CallTarget[] = [{ ...ft.target, label: `rd:${rd.id}` }];
+    // ISC-06 / DM-02: the dialled number is the MI of a registered mobile client in VoIP inbound
+    // mode: its VoIP registration rings instead of the cellular leg. In "SNR inbound" mode
+    // (DM-04) the cellular leg rings and the VoIP registration does not (silencedDevices).
+    const client = rd.isMobilityIdentity && rd.parent.kind === 'mobileClient' ? ctx.directory.devices.get(rd.parent.id) : undefined;
+    const overIp = client?.kind === 'mobileClient' && this.snr?.clientMode(client) === 'voip' ? client.id : undefined;
+    const silenced = this.snr?.silencedDevices(line) ?? new Set<string>();
+    const onLine = (): CallTarget[] => ctx.router.lineTargets(line, caller).filter((t) => !silenced.has(deskDeviceOf(t) ?? ''));
+    const targets: CallTarget[] = [];
+    if (overIp !== undefined) targets.push(...onLine().filter((t) => deskDeviceOf(t) === overIp));
+    // Not over IP after all (the client is on none of the owner's lines): the cellular leg, as before.
+    if (targets.length === 0) targets.push({ ...ft.target, label: `rd:${rd.id}` });
     if (m.ringAllSharedLines) {
       // ISC-06: ring all shared lines (desk phones and the mobile client over IP) as well, and the
       // owner's other RDs as SNR forks (D-51): not the dialled RD a second time; SNR itself never
       // forks back to a calling RD (ANC-04).
-      targets.push(...ctx.router.lineTargets(line, caller));
+      targets.push(...onLine().filter((t) => deskDeviceOf(t) !== overIp));
       targets.push(...(this.snr?.forksFor(line, caller, { exclude: [rd.id], arrivedAt }) ?? []));
     }
     ctx.log.info({ callId: inv.request.callId, rd: rd.id, user: user.userId, forks: targets.length }, 'ISC: call to a remote destination anchored');

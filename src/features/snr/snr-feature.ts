@@ -69,6 +69,10 @@ export interface SnrForkOptions {
 /** SNR forks for calls other features run (ISC RASL, D-51; park reversion, D-20). */
 export interface SnrForkSource {
   forksFor(line: EnterpriseLine, caller: Caller, opts?: SnrForkOptions): CallTarget[];
+  /** DM-02/DM-04: how a mobile client takes inbound calls right now (from its registration). */
+  clientMode(device: MobileClientDevice): MiMode;
+  /** Devices on `line` whose VoIP registration must not ring (DM-02 "SNR inbound", DM-06 DND). */
+  silencedDevices(line: EnterpriseLine): Set<string>;
 }
 
 /**
@@ -343,10 +347,7 @@ export class SnrFeature implements Feature, SnrForkSource {
       const user = dir.findUser(p.owner);
       let mode: MiMode | undefined;
       if (p.device !== undefined) {
-        const aorUser = p.device.aor === null ? undefined : /^sips?:([^@]+)@/i.exec(p.device.aor)?.[1];
-        // DM-04 / D-24: the registered Contacts with their parameters (`+mobility-inbound="snr"`).
-        const now = Date.now();
-        mode = miMode(p.device, aorUser === undefined ? [] : ctx.registrar.lookup(aorUser).map((b) => contactValue(b, now)));
+        mode = modeOf(p.device, ctx);
         if (mode === 'snr' || p.device.dndEnabled) silenced.add(p.device.id);
       }
       const rds = dir
@@ -436,6 +437,20 @@ export class SnrFeature implements Feature, SnrForkSource {
       t.onEvent = (e) => this.countForkEvent(f.kind, e);
       return t;
     });
+  }
+
+  clientMode(device: MobileClientDevice): MiMode {
+    return this.ctx === undefined ? 'unregistered' : modeOf(device, this.ctx);
+  }
+
+  silencedDevices(line: EnterpriseLine): Set<string> {
+    const silenced = new Set<string>();
+    const ctx = this.ctx;
+    if (ctx === undefined) return silenced;
+    for (const p of this.parentsOn(line, ctx.directory)) {
+      if (p.device !== undefined && (p.device.dndEnabled || modeOf(p.device, ctx) === 'snr')) silenced.add(p.device.id);
+    }
+    return silenced;
   }
 
   // ------------------------------------------------------------ call events
@@ -589,6 +604,13 @@ export class SnrFeature implements Feature, SnrForkSource {
 }
 
 /** The device id of a router desk target (label `device:<id>`). */
-function deskDeviceOf(t: CallTarget): string | undefined {
+/** DM-04 / D-24: a client's mode from its registered Contacts and their parameters (`+mobility-inbound="snr"`). */
+function modeOf(device: MobileClientDevice, ctx: FeatureContext): MiMode {
+  const aorUser = device.aor === null ? undefined : /^sips?:([^@]+)@/i.exec(device.aor)?.[1];
+  const now = Date.now();
+  return miMode(device, aorUser === undefined ? [] : ctx.registrar.lookup(aorUser).map((b) => contactValue(b, now)));
+}
+
+export function deskDeviceOf(t: CallTarget): string | undefined {
   return t.label?.startsWith('device:') === true ? t.label.slice('device:'.length) : undefined;
 }
