@@ -48,7 +48,7 @@ import { UdpCounter, type ReceivedPacket } from './harness/udp-counter.js';
 import { type Peer, sleep, startPeer, until } from './b2bua-peers.js';
 import { registerContact, startTestServer, type TestServer } from './server-fixture.js';
 import { sippTime } from '../features/dvo/e2e-helpers.js';
-import { keysBlock, type KeyVia } from '../features/ivr/e2e-helpers.js';
+import { infoKeyXml, keysBlock, type KeyVia } from '../features/ivr/e2e-helpers.js';
 
 let ts: TestServer;
 let gwPort: number; // gateway T: SIPp RD1 (and the send-to-mobile fork)
@@ -281,26 +281,8 @@ async function startC(rtpPort = cMedia.port, port = cPort, farKeys?: string): Pr
 /** far-uac-mobility.xml where a MESSAGE poke makes C press `keys` (SIP INFO) on its own leg. */
 function farKeysScenario(keys: string): Promise<string> {
   const infos = [...keys]
-    .map(
-      (k, i) => `  <send retrans="500" start_txn="cinfo${i}"><![CDATA[
-
-      INFO [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      [routes]
-      From: <sip:[$caller]@[$dom]>;tag=[pid]SIPpTag00[call_number]
-      To:[$peer_to]
-      Call-ID: [call_id]
-      CSeq: [cseq] INFO
-      Contact: <sip:[$caller]@[local_ip]:[local_port];transport=[transport]>
-      Max-Forwards: 70
-      Content-Type: application/dtmf-relay
-      Content-Length: [len]
-
-      Signal=${k}
-      Duration=160
-
-    ]]></send>
-  <recv response="200" response_txn="cinfo${i}"${i === keys.length - 1 ? ' next="loop"' : ''} />`,
+    .map((k, i) => `${infoKeyXml(k, `cinfo${i}`)}
+  <recv response="200" response_txn="cinfo${i}"${i === keys.length - 1 ? ' next="loop"' : ''} />`
     )
     .join('\n');
   return writeScenarioVariant(

@@ -8,7 +8,6 @@
  * media port (nobody else sends RTP here).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DigestClient } from '../../src/sip/auth/digest-client.js';
 import type { Dialog } from '../../src/sip/dialog/dialog.js';
 import { isHeld, parseDialogInfo, replacesForDialog, type DialogInfo } from '../../src/sip/extensions/dialog-info.js';
 import { serializeReplaces } from '../../src/sip/extensions/replaces.js';
@@ -22,7 +21,7 @@ import { freePorts } from './harness/ports.js';
 import { startSippServer, writeScenarioVariant } from './harness/sipp.js';
 import { UdpCounter } from './harness/udp-counter.js';
 import { type Peer, authenticatedCall, bind, call, sdp, sleep, startPeer, until } from './b2bua-peers.js';
-import { registerContact, startTestServer, type TestServer } from './server-fixture.js';
+import { registerContact, startTestServer, type TestServer, subscribeLineDialogs } from './server-fixture.js';
 import { AccountStore } from '../../src/api/auth/accounts.js';
 
 let ts: TestServer;
@@ -83,32 +82,10 @@ beforeEach(() => {
 });
 
 // ---------------------------------------------------------------- helpers
-const domain = (): string => ts.server.config.domain;
-const dest = () => ({ protocol: 'udp' as const, address: '127.0.0.1', port: ts.udpPort });
 
 /** D1 subscribes to its line's dialog state (answering the digest challenge). */
 async function subscribeD1(): Promise<void> {
-  const cred = ts.fixture.credentials.D1;
-  const uri = `sip:5001@127.0.0.1:${ts.udpPort}`;
-  const make = (cseq: number) =>
-    d1.stack.ua.createRequest({
-      method: 'SUBSCRIBE',
-      uri,
-      from: `<sip:${cred.username}@${domain()}>`,
-      to: `<sip:5001@${domain()}>`,
-      callId: 'd1-dialog-sub',
-      cseq,
-      contact: `<sip:d1@127.0.0.1:${d1.port}>`,
-      options: { headers: { event: 'dialog', expires: '3600', accept: 'application/dialog-info+xml' } },
-    });
-  let res = await d1.stack.ua.request(make(1), dest());
-  if (res.status === 401) {
-    const auth = new DigestClient().authorize({ challenge: res.getAll('www-authenticate'), username: cred.username, password: cred.password, method: 'SUBSCRIBE', uri });
-    if (!auth.ok) throw new Error(auth.reason);
-    const req = make(2);
-    req.set('authorization', auth.value);
-    res = await d1.stack.ua.request(req, dest());
-  }
+  const res = await subscribeLineDialogs(ts, d1.stack, d1.port, '5001', ts.fixture.credentials.D1, 'd1-dialog-sub');
   expect(res.status).toBeLessThan(300);
 }
 

@@ -15,7 +15,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DigestClient } from '../../src/sip/auth/digest-client.js';
 import type { Dialog } from '../../src/sip/dialog/dialog.js';
 import { isHeld, parseDialogInfo, replacesForDialog, type DialogInfo } from '../../src/sip/extensions/dialog-info.js';
 import { serializeReplaces } from '../../src/sip/extensions/replaces.js';
@@ -26,7 +25,7 @@ import { freePorts } from './harness/ports.js';
 import { runSipp, writeScenarioVariant } from './harness/sipp.js';
 import { UdpCounter } from './harness/udp-counter.js';
 import { type Peer, authenticatedCall, bind, call, sdp, sleep, startPeer, until } from './b2bua-peers.js';
-import { registerContact, startTestServer, type TestServer } from './server-fixture.js';
+import { registerContact, startTestServer, type TestServer, subscribeLineDialogs } from './server-fixture.js';
 
 let ts: TestServer;
 let mobile: Peer; // U1's mobile (RD1) calling in over trunk T
@@ -80,34 +79,12 @@ beforeEach(() => {
 });
 
 // ---------------------------------------------------------------- helpers
-const domain = (): string => ts.server.config.domain;
-const dest = () => ({ protocol: 'udp' as const, address: '127.0.0.1', port: ts.udpPort });
 const received = (p: Peer, method: string): SipRequest[] => p.received.filter((m) => m.method === method);
 const midCall = (): MidCallFeature => ts.server.features.find((f) => f.name === 'mid-call') as unknown as MidCallFeature;
 
 /** D1 subscribes to its line's dialog state (answering the digest challenge). */
 async function subscribeD1(): Promise<void> {
-  const cred = ts.fixture.credentials.D1;
-  const uri = `sip:5001@127.0.0.1:${ts.udpPort}`;
-  const make = (cseq: number) =>
-    d1.stack.ua.createRequest({
-      method: 'SUBSCRIBE',
-      uri,
-      from: `<sip:${cred.username}@${domain()}>`,
-      to: `<sip:5001@${domain()}>`,
-      callId: 'd1-dialog-sub-mva',
-      cseq,
-      contact: `<sip:d1@127.0.0.1:${d1.port}>`,
-      options: { headers: { event: 'dialog', expires: '3600', accept: 'application/dialog-info+xml' } },
-    });
-  let res = await d1.stack.ua.request(make(1), dest());
-  if (res.status === 401) {
-    const auth = new DigestClient().authorize({ challenge: res.getAll('www-authenticate'), username: cred.username, password: cred.password, method: 'SUBSCRIBE', uri });
-    if (!auth.ok) throw new Error(auth.reason);
-    const req = make(2);
-    req.set('authorization', auth.value);
-    res = await d1.stack.ua.request(req, dest());
-  }
+  const res = await subscribeLineDialogs(ts, d1.stack, d1.port, '5001', ts.fixture.credentials.D1, 'd1-dialog-sub-mva');
   expect(res.status).toBeLessThan(300);
 }
 

@@ -168,6 +168,34 @@ export async function registerContact(
 }
 
 /**
+ * A phone subscribes to its line's dialog state (RFC 4235 over RFC 6665), answering the digest
+ * challenge: `cred` are the device's credentials, NOTIFYs go to its `contactPort`.
+ */
+export function subscribeLineDialogs(
+  ts: TestServer,
+  stack: SipStack,
+  contactPort: number,
+  line: string,
+  cred: { username: string; password: string },
+  callId: string,
+): Promise<SipResponse> {
+  const domain = ts.server.config.domain;
+  const uri = `sip:${line}@127.0.0.1:${ts.udpPort}`;
+  const make = (cseq: number): SipRequest =>
+    stack.ua.createRequest({
+      method: 'SUBSCRIBE',
+      uri,
+      from: `<sip:${cred.username}@${domain}>`,
+      to: `<sip:${line}@${domain}>`,
+      callId,
+      cseq,
+      contact: `<sip:${cred.username}@127.0.0.1:${contactPort}>`,
+      options: { headers: { event: 'dialog', expires: '3600', accept: 'application/dialog-info+xml' } },
+    });
+  return requestWithDigest(stack, { protocol: 'udp', address: '127.0.0.1', port: ts.udpPort }, make, cred);
+}
+
+/**
  * Send the request `make(1)` from `stack`; a 401 is answered once with digest authentication
  * (`make(2)` with Authorization). Resolves with the final response.
  */

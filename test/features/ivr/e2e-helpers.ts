@@ -66,17 +66,12 @@ export type KeyVia = 'info' | 'rfc4733' | 'both';
 
 const PCAP: Record<string, string> = { '*': 'star', '#': 'pound' };
 
-/** One key press: INFO Signal=D (and/or the RFC 4733 pcap of the digit). */
-function keyXml(d: string, via: KeyVia, n: number): string {
-  const out: string[] = [];
-  if (via === 'rfc4733' || via === 'both') {
-    out.push(`  <nop display="rfc4733 ${d}"><action><exec play_pcap_audio="/usr/share/sip-tester/dtmf_2833_${PCAP[d] ?? d}.pcap" /></action></nop>`);
-    // The pcap plays in the background (one key press lasts about 250 ms).
-    out.push('  <pause milliseconds="400" />');
-  }
-  if (via === 'info' || via === 'both') {
-    out.push(`  <send retrans="500" start_txn="info${n}">
-    <![CDATA[
+/**
+ * A SIPp <send> of one key as SIP INFO (application/dtmf-relay) in the call's dialog, starting
+ * transaction `txn` (the caller matches its 200 with response_txn).
+ */
+export function infoKeyXml(key: string, txn: string): string {
+  return `  <send retrans="500" start_txn="${txn}"><![CDATA[
 
       INFO [next_url] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
@@ -90,11 +85,22 @@ function keyXml(d: string, via: KeyVia, n: number): string {
       Content-Type: application/dtmf-relay
       Content-Length: [len]
 
-      Signal=${d}
+      Signal=${key}
       Duration=160
 
-    ]]>
-  </send>
+    ]]></send>`;
+}
+
+/** One key press: INFO Signal=D (and/or the RFC 4733 pcap of the digit). */
+function keyXml(d: string, via: KeyVia, n: number): string {
+  const out: string[] = [];
+  if (via === 'rfc4733' || via === 'both') {
+    out.push(`  <nop display="rfc4733 ${d}"><action><exec play_pcap_audio="/usr/share/sip-tester/dtmf_2833_${PCAP[d] ?? d}.pcap" /></action></nop>`);
+    // The pcap plays in the background (one key press lasts about 250 ms).
+    out.push('  <pause milliseconds="400" />');
+  }
+  if (via === 'info' || via === 'both') {
+    out.push(`${infoKeyXml(d, `info${n}`)}
   <recv response="200" response_txn="info${n}" />`);
     out.push('  <pause milliseconds="60" />');
   }
