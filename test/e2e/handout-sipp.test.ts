@@ -30,7 +30,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { MidCallSession } from '../../src/features/mid-call/session.js';
 import { findMessages, header, summarize, type SippMessage } from './harness/messages.js';
 import { freePorts } from './harness/ports.js';
-import { startSippServer, stopAllSipp, writeScenarioVariant, type SippResult, type SippServer } from './harness/sipp.js';
+import { startSippServer, cleanUpAfterFailure, writeScenarioVariant, type SippResult, type SippServer } from './harness/sipp.js';
 import { UdpCounter, type ReceivedPacket } from './harness/udp-counter.js';
 import { sleep, until } from './harness/wait.js';
 import { registerContact, startTestServer, type TestServer } from './server-fixture.js';
@@ -98,14 +98,7 @@ beforeEach(async () => {
 // A failed test must not leave peers or calls behind for the next one.
 afterEach(async (ctx) => {
   if (ctx.task.result?.state !== 'fail') return;
-  // The server hangs up first, while the SIPp peers can still answer its BYEs; then the peers
-  // go, and the next test waits until BYEs to peers that were gone anyway stopped being
-  // retransmitted (64*T1 = 6.4 s): a new SIPp on the same port would take them for a new call.
-  for (const call of ts.server.calls.values()) call.hangup('server', 'test cleanup');
-  await sleep(500);
-  await stopAllSipp();
-  await idle(15_000).catch(() => undefined);
-  await sleep(7000);
+  await cleanUpAfterFailure(ts.server.calls.values(), idle);
 });
 
 // ---------------------------------------------------------------- helpers

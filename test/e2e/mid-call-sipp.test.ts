@@ -43,7 +43,7 @@ import type { MidCallSession } from '../../src/features/mid-call/session.js';
 import { writeDtmfPcap } from './harness/dtmf-pcap.js';
 import { findMessages, header, type SippMessage } from './harness/messages.js';
 import { freePorts } from './harness/ports.js';
-import { startSippServer, stopAllSipp, writeScenarioVariant, type SippResult, type SippServer } from './harness/sipp.js';
+import { startSippServer, cleanUpAfterFailure, writeScenarioVariant, type SippResult, type SippServer } from './harness/sipp.js';
 import { UdpCounter, type ReceivedPacket } from './harness/udp-counter.js';
 import { type Peer, sleep, startPeer, until } from './b2bua-peers.js';
 import { registerContact, startTestServer, type TestServer } from './server-fixture.js';
@@ -113,14 +113,7 @@ const onTeardown = (f: () => void): void => {
 afterEach(async (ctx) => {
   for (const f of teardown.splice(0)) f();
   if (ctx.task.result?.state !== 'fail') return;
-  // The server hangs up first, while the SIPp peers can still answer its BYEs; then the peers
-  // go, and the next test waits until BYEs to peers that were gone anyway stopped being
-  // retransmitted (64*T1 = 6.4 s): a new SIPp on the same port would take them for a new call.
-  for (const call of ts.server.calls.values()) call.hangup('server', 'test cleanup');
-  await sleep(500);
-  await stopAllSipp();
-  await idle(15_000).catch(() => undefined);
-  await sleep(7000);
+  await cleanUpAfterFailure(ts.server.calls.values(), idle);
 });
 
 // ---------------------------------------------------------------- helpers

@@ -629,3 +629,17 @@ if (process.env['VITEST']) {
     // imported outside a collecting test file: the exit hooks still apply
   }
 }
+
+/**
+ * After a failed test with SIPp peers and a running server: the server hangs up first, while
+ * the peers can still answer its BYEs; then the peers go, and this waits until BYEs to peers
+ * that were gone anyway stopped being retransmitted (64*T1 = 6.4 s): a new SIPp on the same
+ * port would take them for a new call.
+ */
+export async function cleanUpAfterFailure(calls: Iterable<{ hangup(by: 'server', why: string): void }>, idle: (ms: number) => Promise<void>): Promise<void> {
+  for (const call of calls) call.hangup('server', 'test cleanup');
+  await new Promise((r) => setTimeout(r, 500));
+  await stopAllSipp();
+  await idle(15_000).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 7000));
+}
